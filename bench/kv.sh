@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Side by side: the embedded KV (Garnet in a Blueprint node) against redis-server, one run, same
-# machine, same load from redis-benchmark. Two pairings, so neither side is compared with its
-# durability switched off against the other's switched on:
-#   memory  — node with Kv:Persistence=false     vs redis-server --save "" --appendonly no
-#   durable — node defaults (AOF, commit per op) vs redis-server --appendonly yes --appendfsync everysec
-# Prints requests/s for SET and GET at 50 clients without and with -P 16, and the ratios
+# machine, same load from redis-benchmark. Three pairings, each with like durability on both sides:
+#   memory   — node with Kv:Persistence=false          vs redis-server --save "" --appendonly no
+#   everysec — node with Kv:AofCommitFrequencyMs=1000  vs redis-server --appendonly yes --appendfsync everysec
+#   per-op   — node defaults (AOF commit per operation) vs redis-server --appendonly yes --appendfsync always
+# Prints requests/s (median of three alternating rounds, after a warm-up) for SET and GET at 50
+# clients without and with -P 16, and the ratios
 # (Blueprint / redis-server; above 1.0 means Blueprint is faster). Also the idle RSS of a node
 # running kv + sql. Usage: bench/kv.sh [requests]   (default 200000; pipelined runs use 5×)
 set -euo pipefail
@@ -23,12 +24,24 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 "$here/peers/redis.sh" install
 "$here/peers/blueprint.sh" build
 
-# bench PORT PIPELINE → "set get" requests per second
-bench() {
-  local port=$1 pipeline=$2 n=$requests
-  [ "$pipeline" -gt 1 ] && n=$((requests * 5))
-  redis-benchmark -h 127.0.0.1 -p "$port" -c 50 -n "$n" -P "$pipeline" -t set,get -r 100000 -d 16 --csv 2>/dev/null \
+# once PORT PIPELINE N → "set get" requests per second
+once() {
+  redis-benchmark -h 127.0.0.1 -p "$1" -c 50 -n "$3" -P "$2" -t set,get -r 100000 -d 16 --csv 2>/dev/null \
     | awk -F'","' 'NR>1 { gsub(/"/, "", $2); printf "%s ", $2 } END { print "" }'
+}
+
+median3() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
+
+# pair BLUEPRINT_PORT REDIS_PORT PIPELINE → "bset bget rset rget": the median of three rounds,
+# the two servers alternating within each round so both see the same background load.
+pair() {
+  local n=$requests bs=() bg=() rs=() rg=()
+  [ "$3" -gt 1 ] && n=$((requests * 5))
+  for _ in 1 2 3; do
+    read -r s g < <(once "$1" "$3" "$n"); bs+=("$s"); bg+=("$g")
+    read -r s g < <(once "$2" "$3" "$n"); rs+=("$s"); rg+=("$g")
+  done
+  echo "$(median3 "${bs[@]}") $(median3 "${bg[@]}") $(median3 "${rs[@]}") $(median3 "${rg[@]}")"
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
@@ -38,16 +51,21 @@ echo "# redis-benchmark -c 50 -n $requests (-P 16: -n $((requests * 5))) -t set,
 echo
 echo "| pairing | pipeline | op | Blueprint req/s | redis-server req/s | ratio |"
 echo "|---|---|---|---|---|---|"
-for pairing in memory durable; do
+for pairing in memory everysec per-op; do
   node_flags=(--modules kv)
-  [ "$pairing" = memory ] && export BLUEPRINT_Kv__Persistence=false || unset BLUEPRINT_Kv__Persistence
-  [ "$pairing" = durable ] && export REDIS_PERSISTENCE=aof || export REDIS_PERSISTENCE=none
+  unset BLUEPRINT_Kv__Persistence BLUEPRINT_Kv__AofCommitFrequencyMs
+  case "$pairing" in
+    memory)   export BLUEPRINT_Kv__Persistence=false REDIS_PERSISTENCE=none ;;
+    everysec) export BLUEPRINT_Kv__AofCommitFrequencyMs=1000 REDIS_PERSISTENCE=everysec ;;
+    per-op)   export REDIS_PERSISTENCE=always ;;
+  esac
   resp=$(free_port); http=$(free_port); rport=$(free_port)
   "$here/peers/blueprint.sh" start "$http" "$resp" "$work/node" "${node_flags[@]}" >/dev/null
   "$here/peers/redis.sh" start "$rport" "$work/redis" >/dev/null
+  # Warm-up, not measured: the node's JIT reaches its optimized tier; redis gets the same load.
+  once "$resp" 1 50000 >/dev/null; once "$rport" 1 50000 >/dev/null
   for pipeline in 1 16; do
-    read -r bset bget < <(bench "$resp" "$pipeline")
-    read -r rset rget < <(bench "$rport" "$pipeline")
+    read -r bset bget rset rget < <(pair "$resp" "$rport" "$pipeline")
     echo "| $pairing | $pipeline | SET | $bset | $rset | $(ratio "$bset" "$rset") |"
     echo "| $pairing | $pipeline | GET | $bget | $rget | $(ratio "$bget" "$rget") |"
   done
@@ -55,7 +73,7 @@ for pairing in memory durable; do
   "$here/peers/redis.sh" stop "$work/redis"
   rm -rf "$work/node" "$work/redis"
 done
-unset BLUEPRINT_Kv__Persistence REDIS_PERSISTENCE
+unset BLUEPRINT_Kv__Persistence BLUEPRINT_Kv__AofCommitFrequencyMs REDIS_PERSISTENCE
 
 # Idle RSS of a node with kv + sql (defaults), after it has been ready and idle for 10 s.
 resp=$(free_port); http=$(free_port)

@@ -2,7 +2,8 @@
 # The redis-server peer on loopback, for side-by-side benchmarks.
 #   peers/redis.sh install             apt-get install redis-server redis-tools when missing
 #   peers/redis.sh start PORT DIR      start on 127.0.0.1:PORT with its files in DIR; prints the PID
-#                                      (REDIS_PERSISTENCE=aof for appendonly everysec; default: none)
+#                                      (REDIS_PERSISTENCE=everysec|always for an append-only file
+#                                      fsynced each second or each write; default none)
 #   peers/redis.sh stop DIR            stop the server started in DIR, by its PID only
 set -euo pipefail
 cmd=${1:-}
@@ -16,9 +17,9 @@ case "$cmd" in
     port=$2 dir=$3
     mkdir -p "$dir"
     persistence=(--save "" --appendonly no)
-    if [ "${REDIS_PERSISTENCE:-none}" = aof ]; then
-      persistence=(--save "" --appendonly yes --appendfsync everysec)
-    fi
+    case "${REDIS_PERSISTENCE:-none}" in
+      everysec | always) persistence=(--save "" --appendonly yes --appendfsync "$REDIS_PERSISTENCE") ;;
+    esac
     redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" "${persistence[@]}" \
       --logfile "$dir/redis.log" --daemonize no >/dev/null 2>&1 &
     pid=$!
