@@ -104,4 +104,25 @@ public sealed class ExecutableTests
         await using var node = await TestNode.StartAsync(work.Path, cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal("acknowledged", (string?)await (await node.RedisAsync()).GetDatabase().StringGetAsync("signal:key"));
     }
+
+    [Fact]
+    public async Task LogFormatJson_WritesOneJsonObjectPerLogLine()
+    {
+        using var work = new TempDirectory();
+        await using var process = NodeProcess.Start(
+            ["--modules", "sql", "--http-port", Port(FreePorts.Next()), "--data-dir", work.Path, "--log-format", "json"], work.Path);
+        await process.WaitForLineAsync(line => line.StartsWith("Press Ctrl-C", StringComparison.Ordinal), StartDeadline);
+        process.Terminate();
+        Assert.Equal(0, await process.WaitForExitAsync(ExitDeadline));
+
+        var logLines = process.StandardOutput.Split('\n').Where(line => line.StartsWith('{')).ToList();
+        Assert.NotEmpty(logLines);
+        foreach (var line in logLines)
+        {
+            using var json = System.Text.Json.JsonDocument.Parse(line);
+            Assert.True(json.RootElement.TryGetProperty("Category", out _), line);
+        }
+
+        Assert.Contains(logLines, line => line.Contains("SQL database open", StringComparison.Ordinal));
+    }
 }
