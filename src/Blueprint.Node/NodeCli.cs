@@ -75,22 +75,13 @@ public static class NodeCli
     /// <summary>Maps the flags that were given (and only those) onto configuration keys.</summary>
     internal static Dictionary<string, string?> ToOverrides(ParseResult parse, IReadOnlyList<Option> options)
     {
-        var keys = new Dictionary<string, string>
-        {
-            ["--data-dir"] = "Node:DataDir",
-            ["--bind"] = "Node:Bind",
-            ["--http-port"] = "Node:HttpPort",
-            ["--resp-port"] = "Kv:Port",
-            ["--modules"] = "Node:Modules",
-            ["--log-format"] = "Node:LogFormat",
-        };
         var overrides = new Dictionary<string, string?>();
         foreach (var option in options)
         {
             var result = parse.GetResult(option);
             if (result is { Implicit: false } && result.Tokens.Count > 0)
             {
-                overrides[keys[option.Name]] = result.Tokens[^1].Value;
+                overrides[NodeFlags.KeyByFlag[option.Name]] = result.Tokens[^1].Value;
             }
         }
 

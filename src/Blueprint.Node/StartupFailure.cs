@@ -12,16 +12,6 @@ public static class StartupFailure
     /// <summary>The exit code for bad input: configuration, flags or environment.</summary>
     public const int ExitCode = 2;
 
-    private static readonly Dictionary<string, string> FlagsByKey = new(StringComparer.OrdinalIgnoreCase)
-    {
-        ["Node:DataDir"] = "--data-dir",
-        ["Node:Bind"] = "--bind",
-        ["Node:HttpPort"] = "--http-port",
-        ["Node:Modules"] = "--modules",
-        ["Node:LogFormat"] = "--log-format",
-        ["Kv:Port"] = "--resp-port",
-    };
-
     /// <summary>The lines describing <paramref name="exception"/>, or null when it is not a configuration or environment problem.</summary>
     public static IReadOnlyList<string>? Describe(Exception exception)
     {
@@ -57,6 +47,6 @@ public static class StartupFailure
     private static string WithFlag(string failure)
     {
         var key = failure.Split(' ', 2)[0];
-        return FlagsByKey.TryGetValue(key, out var flag) ? $"{failure} (flag {flag})" : failure;
+        return NodeFlags.FlagByKey.TryGetValue(key, out var flag) ? $"{failure} (flag {flag})" : failure;
     }
 }

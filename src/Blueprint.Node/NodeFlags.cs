@@ -1,0 +1,18 @@
+namespace Blueprint.Node;
+
+/// <summary>The flags of <c>blueprint run</c> and the configuration key each one sets: one table for the parser and for error messages.</summary>
+internal static class NodeFlags
+{
+    public static IReadOnlyDictionary<string, string> KeyByFlag { get; } = new Dictionary<string, string>
+    {
+        ["--data-dir"] = "Node:DataDir",
+        ["--bind"] = "Node:Bind",
+        ["--http-port"] = "Node:HttpPort",
+        ["--resp-port"] = "Kv:Port",
+        ["--modules"] = "Node:Modules",
+        ["--log-format"] = "Node:LogFormat",
+    };
+
+    public static IReadOnlyDictionary<string, string> FlagByKey { get; } =
+        KeyByFlag.ToDictionary(pair => pair.Value, pair => pair.Key, StringComparer.OrdinalIgnoreCase);
+}
