@@ -1,0 +1,30 @@
+namespace Blueprint.Core.RateLimiting;
+
+/// <summary>Argument checks shared by the algorithms.</summary>
+internal static class Guard
+{
+    /// <summary>
+    /// Keeps products of permits and ticks below 2^53 so they are exact in a double, which is all a Redis Lua
+    /// script has; a C# long would tolerate more, but the cores and their Lua ports must agree bit for bit.
+    /// </summary>
+    public const long ExactProductMax = 1L << 53;
+
+    public static void Permits(int permits, long limitPermits)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(permits);
+        if (permits > limitPermits)
+        {
+            throw new ArgumentOutOfRangeException(nameof(permits), permits, $"A request for {permits} permits can never be granted by a limit of {limitPermits}.");
+        }
+    }
+
+    public static void Product(long permits, long ticks, string what)
+    {
+        if (permits > ExactProductMax / ticks)
+        {
+            throw new ArgumentOutOfRangeException(what, $"{what}: {permits} permits × {ticks} ticks exceeds 2^53; use a coarser tick unit.");
+        }
+    }
+
+    public static long FloorToWindow(long nowTicks, long windowTicks) => nowTicks - (((nowTicks % windowTicks) + windowTicks) % windowTicks);
+}

@@ -1,0 +1,46 @@
+using Blueprint.Core.Hashing;
+
+namespace Blueprint.Core.Tests.Hashing;
+
+public sealed class RendezvousHashTests
+{
+    private static string[] Names(int count) => [.. Enumerable.Range(0, count).Select(i => $"node-{i}")];
+
+    [Fact]
+    public void GetNode_RemoveANode_OnlyItsKeysMove()
+    {
+        Gen.Select(Gen.Int[2, 20], Gen.String.Array[20, 100], Gen.Int[0, 19]).Sample(t =>
+        {
+            (int n, string[] keys, int v) = t;
+            string victim = $"node-{v % n}";
+            RendezvousHash<string> full = new(Names(n));
+            RendezvousHash<string> reduced = new(Names(n).Where(x => x != victim));
+            return keys.All(k => full.GetNode(k) == victim || full.GetNode(k) == reduced.GetNode(k));
+        }, iter: 100);
+    }
+
+    [Fact]
+    public void GetNodes_AnyKey_DistinctBestFirstAndOrderIndependent()
+    {
+        Gen.Select(Gen.Int[1, 20], Gen.String, Gen.Int[1, 25]).Sample(t =>
+        {
+            (int n, string key, int count) = t;
+            RendezvousHash<string> hash = new(Names(n));
+            RendezvousHash<string> reversed = new(Names(n).Reverse());
+            string[] destination = new string[count];
+            int written = hash.GetNodes(key, destination);
+            string[] other = new string[count];
+            _ = reversed.GetNodes(key, other);
+            Assert.Equal(Math.Min(n, count), written);
+            Assert.Equal(written, destination.Take(written).Distinct().Count());
+            Assert.Equal(hash.GetNode(key), destination[0]);
+            Assert.Equal(destination, other);
+        }, iter: 200);
+    }
+
+    [Fact]
+    public void Constructor_DuplicateNodes_Throws()
+    {
+        Assert.Throws<ArgumentException>(() => new RendezvousHash<string>(["a", "a"]));
+    }
+}
