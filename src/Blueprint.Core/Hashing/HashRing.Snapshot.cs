@@ -1,26 +1,24 @@
+using System.Collections.ObjectModel;
+
 namespace Blueprint.Core.Hashing;
 
 /// <content>The immutable sorted-array snapshot that lookups read.</content>
 public sealed partial class HashRing<TNode>
 {
-    private RingSnapshot Build()
+    private RingSnapshot Build(TNode[] nodes, string[] names, int[] weights)
     {
         int total = 0;
-        foreach (RingNode<TNode> member in _members)
+        foreach (int weight in weights)
         {
-            total = checked(total + (member.Weight * VirtualNodesPerWeight));
+            total = checked(total + (weight * VirtualNodesPerWeight));
         }
 
-        TNode[] nodes = new TNode[_members.Count];
-        string[] names = new string[_members.Count];
         ulong[] points = new ulong[total];
         int[] owners = new int[total];
         int next = 0;
-        for (int n = 0; n < _members.Count; n++)
+        for (int n = 0; n < nodes.Length; n++)
         {
-            nodes[n] = _members[n].Node;
-            names[n] = _nodeKey(_members[n].Node);
-            int count = _members[n].Weight * VirtualNodesPerWeight;
+            int count = weights[n] * VirtualNodesPerWeight;
             for (int v = 0; v < count; v++)
             {
                 // A point's position depends only on the node's name and its index, never on the other members,
@@ -52,7 +50,7 @@ public sealed partial class HashRing<TNode>
             sortedOwners[i] = owners[order[i]];
         }
 
-        return new RingSnapshot(sortedPoints, sortedOwners, nodes);
+        return new RingSnapshot(sortedPoints, sortedOwners, nodes, names, weights);
     }
 
     private static MovedRange<TNode>[] Diff(RingSnapshot before, RingSnapshot after)
@@ -91,15 +89,24 @@ public sealed partial class HashRing<TNode>
         return [.. moved];
     }
 
-    private sealed class RingSnapshot(ulong[] points, int[] owners, TNode[] nodes)
+    private sealed class RingSnapshot(ulong[] points, int[] owners, TNode[] nodes, string[] names, int[] weights)
     {
-        public static readonly RingSnapshot Empty = new([], [], []);
+        public static readonly RingSnapshot Empty = new([], [], [], [], []);
 
         public ulong[] Points { get; } = points;
 
         public int[] Owners { get; } = owners;
 
         public TNode[] Nodes { get; } = nodes;
+
+        /// <summary>Gets <see cref="Nodes"/> wrapped once, so callers cannot cast it back to the array and rewrite the ring.</summary>
+        public ReadOnlyCollection<TNode> NodesView { get; } = Array.AsReadOnly(nodes);
+
+        /// <summary>Gets each node's hashing name, in the order of <see cref="Nodes"/>.</summary>
+        public string[] Names { get; } = names;
+
+        /// <summary>Gets each node's weight, in the order of <see cref="Nodes"/>.</summary>
+        public int[] Weights { get; } = weights;
 
         /// <summary>Index of the first point at or after <paramref name="hash"/>, wrapping to 0.</summary>
         public int Successor(ulong hash)

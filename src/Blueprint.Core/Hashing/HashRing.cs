@@ -13,8 +13,13 @@ namespace Blueprint.Core.Hashing;
 public sealed partial class HashRing<TNode>
     where TNode : notnull
 {
+    /// <summary>
+    /// The most points one node may place on the ring (<c>Weight × VirtualNodesPerWeight</c>); it bounds the memory
+    /// and rebuild time of a single <see cref="Add"/> and keeps the point count of a ring far from overflowing.
+    /// </summary>
+    public const int VirtualNodesMax = 1_000_000;
+
     private readonly Func<TNode, string> _nodeKey;
-    private readonly List<RingNode<TNode>> _members = [];
     private volatile RingSnapshot _snapshot;
 
     /// <summary>Creates an empty ring.</summary>
@@ -23,6 +28,7 @@ public sealed partial class HashRing<TNode>
     public HashRing(int virtualNodesPerWeight = 100, Func<TNode, string>? nodeKey = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(virtualNodesPerWeight, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(virtualNodesPerWeight, VirtualNodesMax);
         VirtualNodesPerWeight = virtualNodesPerWeight;
         _nodeKey = nodeKey ?? DefaultNodeKey;
         _snapshot = RingSnapshot.Empty;
@@ -36,13 +42,24 @@ public sealed partial class HashRing<TNode>
         : this(virtualNodesPerWeight, nodeKey)
     {
         ArgumentNullException.ThrowIfNull(nodes);
+        List<TNode> members = [];
+        List<string> names = [];
+        HashSet<string> seenNames = new(StringComparer.Ordinal);
+        HashSet<TNode> seenNodes = [];
         foreach (TNode node in nodes)
         {
-            ThrowIfMember(node);
-            _members.Add(new RingNode<TNode>(node, 1));
+            ArgumentNullException.ThrowIfNull(node, nameof(nodes));
+            string name = _nodeKey(node);
+            if (!seenNames.Add(name) || !seenNodes.Add(node))
+            {
+                throw new ArgumentException($"Node '{name}' appears more than once; nodes need distinct names because a node's points depend only on its name.", nameof(nodes));
+            }
+
+            members.Add(node);
+            names.Add(name);
         }
 
-        _snapshot = Build();
+        _snapshot = Build([.. members], [.. names], [.. members.Select(_ => 1)]);
     }
 
     /// <summary>Gets the number of points each unit of weight places on the ring.</summary>
@@ -54,21 +71,31 @@ public sealed partial class HashRing<TNode>
     /// <summary>Gets the total number of points (virtual nodes) on the ring.</summary>
     public int PointCount => _snapshot.Points.Length;
 
-    /// <summary>Gets the nodes in insertion order.</summary>
-    public IReadOnlyList<TNode> Nodes => _snapshot.Nodes;
+    /// <summary>Gets the nodes in insertion order, as a read-only view of the current snapshot.</summary>
+    public IReadOnlyList<TNode> Nodes => _snapshot.NodesView;
 
     /// <summary>Adds a node and reports the arcs of the hash space that moved to it.</summary>
-    /// <param name="node">The node to add; must not already be on the ring.</param>
-    /// <param name="weight">The node's weight; at least 1.</param>
+    /// <param name="node">The node to add; neither it nor another node with its name may already be on the ring.</param>
+    /// <param name="weight">The node's weight; at least 1, and <c>weight × VirtualNodesPerWeight</c> at most <see cref="VirtualNodesMax"/>.</param>
     /// <returns>The arcs that changed owner; every one has <paramref name="node"/> as its new owner.</returns>
     public IReadOnlyList<MovedRange<TNode>> Add(TNode node, int weight = 1)
     {
         ArgumentNullException.ThrowIfNull(node);
         ArgumentOutOfRangeException.ThrowIfLessThan(weight, 1);
-        ThrowIfMember(node);
+        if (weight > VirtualNodesMax / VirtualNodesPerWeight)
+        {
+            throw new ArgumentOutOfRangeException(nameof(weight), weight, $"A weight of {weight} × {VirtualNodesPerWeight} points per weight exceeds VirtualNodesMax ({VirtualNodesMax}) points for one node.");
+        }
+
         RingSnapshot before = _snapshot;
-        _members.Add(new RingNode<TNode>(node, weight));
-        RingSnapshot after = Build();
+        string name = _nodeKey(node);
+        if (IndexOf(before, node) >= 0 || Array.IndexOf(before.Names, name) >= 0)
+        {
+            throw new ArgumentException($"Node '{name}' is already on the ring; nodes need distinct names because a node's points depend only on its name.", nameof(node));
+        }
+
+        // The new snapshot is built from copies and published only once complete, so a failed build leaves the ring as it was.
+        RingSnapshot after = Build([.. before.Nodes, node], [.. before.Names, name], [.. before.Weights, weight]);
         _snapshot = after;
         return Diff(before, after);
     }
@@ -79,15 +106,17 @@ public sealed partial class HashRing<TNode>
     public IReadOnlyList<MovedRange<TNode>> Remove(TNode node)
     {
         ArgumentNullException.ThrowIfNull(node);
-        int index = IndexOf(node);
+        RingSnapshot before = _snapshot;
+        int index = IndexOf(before, node);
         if (index < 0)
         {
             return [];
         }
 
-        RingSnapshot before = _snapshot;
-        _members.RemoveAt(index);
-        RingSnapshot after = Build();
+        RingSnapshot after = Build(
+            [.. before.Nodes.Where((_, i) => i != index)],
+            [.. before.Names.Where((_, i) => i != index)],
+            [.. before.Weights.Where((_, i) => i != index)]);
         _snapshot = after;
         return Diff(before, after);
     }
@@ -95,7 +124,7 @@ public sealed partial class HashRing<TNode>
     /// <summary>Returns whether <paramref name="node"/> is on the ring.</summary>
     /// <param name="node">The node.</param>
     /// <returns><see langword="true"/> when present.</returns>
-    public bool Contains(TNode node) => IndexOf(node) >= 0;
+    public bool Contains(TNode node) => IndexOf(_snapshot, node) >= 0;
 
     /// <summary>Returns the node owning <paramref name="key"/>.</summary>
     /// <param name="key">The key.</param>
@@ -212,24 +241,6 @@ public sealed partial class HashRing<TNode>
     private static string DefaultNodeKey(TNode node) =>
         node.ToString() ?? throw new ArgumentException("A node's ToString returned null; pass a nodeKey selector.", nameof(node));
 
-    private int IndexOf(TNode node)
-    {
-        for (int i = 0; i < _members.Count; i++)
-        {
-            if (EqualityComparer<TNode>.Default.Equals(_members[i].Node, node))
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
-
-    private void ThrowIfMember(TNode node)
-    {
-        if (IndexOf(node) >= 0)
-        {
-            throw new ArgumentException($"Node '{_nodeKey(node)}' is already on the ring.", nameof(node));
-        }
-    }
+    // Searches an immutable snapshot, never shared mutable state, so readers may run beside the writer.
+    private static int IndexOf(RingSnapshot snapshot, TNode node) => Array.IndexOf(snapshot.Nodes, node);
 }

@@ -1,3 +1,5 @@
+using System.Collections.ObjectModel;
+
 namespace Blueprint.Core.Hashing;
 
 /// <summary>
@@ -10,10 +12,11 @@ public sealed class RendezvousHash<TNode>
     where TNode : notnull
 {
     private readonly TNode[] _nodes;
+    private readonly ReadOnlyCollection<TNode> _nodesView;
     private readonly ulong[] _nodeHashes;
 
     /// <summary>Creates a rendezvous hash over <paramref name="nodes"/>.</summary>
-    /// <param name="nodes">The nodes; at least one, no duplicates.</param>
+    /// <param name="nodes">The nodes; at least one, with distinct nodes and distinct names.</param>
     /// <param name="nodeKey">Names a node stably for hashing; defaults to <see cref="object.ToString"/>.</param>
     public RendezvousHash(IEnumerable<TNode> nodes, Func<TNode, string>? nodeKey = null)
     {
@@ -29,12 +32,25 @@ public sealed class RendezvousHash<TNode>
             throw new ArgumentException("Nodes must be distinct.", nameof(nodes));
         }
 
+        // A node's scores depend only on its name, so two nodes sharing a name would tie on every key
+        // and the winner would depend on the order the nodes were given in.
         Func<TNode, string> key = nodeKey ?? (static n => n.ToString() ?? string.Empty);
+        HashSet<string> names = new(StringComparer.Ordinal);
+        foreach (TNode node in _nodes)
+        {
+            string name = key(node);
+            if (!names.Add(name))
+            {
+                throw new ArgumentException($"Node name '{name}' appears more than once; nodes need distinct names.", nameof(nodes));
+            }
+        }
+
         _nodeHashes = [.. _nodes.Select(n => StableHash.Hash64(key(n)))];
+        _nodesView = Array.AsReadOnly(_nodes);
     }
 
-    /// <summary>Gets the nodes.</summary>
-    public IReadOnlyList<TNode> Nodes => _nodes;
+    /// <summary>Gets the nodes, as a read-only view.</summary>
+    public IReadOnlyList<TNode> Nodes => _nodesView;
 
     /// <summary>Returns the node with the highest score for <paramref name="key"/>.</summary>
     /// <param name="key">The key.</param>

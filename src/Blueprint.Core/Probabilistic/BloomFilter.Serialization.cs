@@ -20,6 +20,7 @@ public sealed partial class BloomFilter
     /// <returns>The bytes.</returns>
     public byte[] Serialize()
     {
+        // BitCountMax keeps this length within a byte array, so the int arithmetic cannot overflow.
         byte[] bytes = new byte[HeaderBytes + (_words.Length * sizeof(ulong)) + ChecksumBytes];
         Span<byte> span = bytes;
         Magic.CopyTo(span);
@@ -58,11 +59,23 @@ public sealed partial class BloomFilter
             throw new BloomFilterFormatException($"Serialized Bloom filter has format version {version}; this build reads version {FormatVersion}.");
         }
 
+        ushort reserved = BinaryPrimitives.ReadUInt16LittleEndian(bytes[6..]);
+        if (reserved != 0)
+        {
+            throw new BloomFilterFormatException($"Serialized Bloom filter header is corrupt: the reserved field is {reserved}, not 0.");
+        }
+
         int hashCount = BinaryPrimitives.ReadInt32LittleEndian(bytes[8..]);
         long bitCount = BinaryPrimitives.ReadInt64LittleEndian(bytes[12..]);
-        if (hashCount < 1 || bitCount < 1 || bitCount > (long)int.MaxValue * 64)
+        if (bitCount < 1 || bitCount > BitCountMax)
         {
-            throw new BloomFilterFormatException($"Serialized Bloom filter header is corrupt: m={bitCount}, k={hashCount}.");
+            throw new BloomFilterFormatException($"Serialized Bloom filter header is corrupt: m={bitCount} is outside 1..BitCountMax ({BitCountMax}).");
+        }
+
+        // k probes can set at most m distinct bits, and more than HashCountMax is never written by this class.
+        if (hashCount < 1 || hashCount > HashCountMax || hashCount > bitCount)
+        {
+            throw new BloomFilterFormatException($"Serialized Bloom filter header is corrupt: k={hashCount} is outside 1..min(HashCountMax ({HashCountMax}), m={bitCount}).");
         }
 
         long wordCount = (bitCount + 63) / 64;
@@ -84,6 +97,13 @@ public sealed partial class BloomFilter
         for (int i = 0; i < words.Length; i++)
         {
             words[i] = BinaryPrimitives.ReadUInt64LittleEndian(bytes[(HeaderBytes + (i * sizeof(ulong)))..]);
+        }
+
+        // Probes never reach past bit m − 1, so a set bit there did not come from this class and would skew SetBitCount.
+        int usedBitsInLastWord = (int)(bitCount % 64);
+        if (usedBitsInLastWord != 0 && (words[^1] >> usedBitsInLastWord) != 0)
+        {
+            throw new BloomFilterFormatException($"Serialized Bloom filter is corrupt: bits at or past m={bitCount} are set in the last word.");
         }
 
         return new BloomFilter(words, bitCount, hashCount);

@@ -13,6 +13,18 @@ namespace Blueprint.Core.Probabilistic;
 /// </remarks>
 public sealed partial class BloomFilter
 {
+    /// <summary>
+    /// The most probes per item. The optimal k exceeds it only for rates below about 10^-19, where the sizing
+    /// constructor uses this many instead; more probes than that is corruption, not a design.
+    /// </summary>
+    public const int HashCountMax = 64;
+
+    /// <summary>
+    /// The most bits <c>m</c>: the serialized form (header, <c>⌈m/64⌉</c> words and checksum) must fit in one byte
+    /// array of at most <see cref="Array.MaxLength"/> (0x7FFFFFC7) bytes.
+    /// </summary>
+    public const long BitCountMax = (0x7FFFFFC7L - HeaderBytes - ChecksumBytes) / sizeof(ulong) * 64;
+
     private readonly ulong[] _words;
 
     /// <summary>Creates a filter sized for <paramref name="expectedItems"/> at <paramref name="falsePositiveRate"/>, with the optimal k.</summary>
@@ -21,16 +33,26 @@ public sealed partial class BloomFilter
     public BloomFilter(long expectedItems, double falsePositiveRate)
         : this(BloomMath.OptimalBitCount(expectedItems, falsePositiveRate), 0)
     {
-        HashCount = BloomMath.OptimalHashCount(BitCount, expectedItems);
+        HashCount = Math.Min(BloomMath.OptimalHashCount(BitCount, expectedItems), HashCountMax);
     }
 
     /// <summary>Creates a filter with an explicit bit count and hash count.</summary>
-    /// <param name="bitCount">The number of bits <c>m</c>.</param>
-    /// <param name="hashCount">The number of probes <c>k</c>; 0 is allowed only for the sizing constructor.</param>
+    /// <param name="bitCount">The number of bits <c>m</c>; at most <see cref="BitCountMax"/>.</param>
+    /// <param name="hashCount">The number of probes <c>k</c>, at most <see cref="HashCountMax"/>; 0 is allowed only for the sizing constructor.</param>
     public BloomFilter(long bitCount, int hashCount)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(bitCount, 1);
+        if (bitCount > BitCountMax)
+        {
+            throw new ArgumentOutOfRangeException(nameof(bitCount), bitCount, $"A filter of {bitCount} bits exceeds BitCountMax ({BitCountMax}), the most whose serialized form fits in a byte array.");
+        }
+
         ArgumentOutOfRangeException.ThrowIfNegative(hashCount);
+        if (hashCount > HashCountMax)
+        {
+            throw new ArgumentOutOfRangeException(nameof(hashCount), hashCount, $"{hashCount} probes per item exceeds HashCountMax ({HashCountMax}).");
+        }
+
         BitCount = bitCount;
         HashCount = hashCount == 0 ? 1 : hashCount;
         _words = new ulong[(bitCount + 63) / 64];

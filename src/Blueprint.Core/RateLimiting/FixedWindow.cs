@@ -13,14 +13,15 @@ public sealed record FixedWindow(long LimitPermits, long WindowTicks) : IRateLim
     public long LimitPermits { get; } = Checked(LimitPermits, WindowTicks);
 
     /// <inheritdoc/>
-    public FixedWindowState CreateState(long nowTicks) => new(Guard.FloorToWindow(nowTicks, WindowTicks), 0);
+    public FixedWindowState CreateState(long nowTicks) => new(Guard.FloorToWindow(nowTicks, WindowTicks), 0, nowTicks);
 
     /// <inheritdoc/>
     public RateLimitDecision Decide(ref FixedWindowState state, long nowTicks, int permits)
     {
         Guard.Permits(permits, LimitPermits);
-        long windowStart = Math.Max(Guard.FloorToWindow(nowTicks, WindowTicks), state.WindowStartTicks);
-        long now = Math.Max(nowTicks, windowStart);
+        long now = Math.Max(nowTicks, state.LastTicks);
+        long windowStart = Math.Max(Guard.FloorToWindow(now, WindowTicks), state.WindowStartTicks);
+        now = Math.Max(now, windowStart);
         long count = windowStart == state.WindowStartTicks ? state.CountPermits : 0;
         bool allowed = count + permits <= LimitPermits;
         if (allowed)
@@ -28,7 +29,7 @@ public sealed record FixedWindow(long LimitPermits, long WindowTicks) : IRateLim
             count += permits;
         }
 
-        state = new FixedWindowState(windowStart, count);
+        state = new FixedWindowState(windowStart, count, now);
         long untilNextWindow = windowStart + WindowTicks - now;
         return new RateLimitDecision(allowed, LimitPermits - count, allowed ? 0 : untilNextWindow, count == 0 ? 0 : untilNextWindow);
     }
@@ -37,6 +38,7 @@ public sealed record FixedWindow(long LimitPermits, long WindowTicks) : IRateLim
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limitPermits, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(windowTicks, 1);
+        Guard.Window(windowTicks);
         return limitPermits;
     }
 }
@@ -44,4 +46,5 @@ public sealed record FixedWindow(long LimitPermits, long WindowTicks) : IRateLim
 /// <summary>The state of a <see cref="FixedWindow"/>.</summary>
 /// <param name="WindowStartTicks">The start of the current window.</param>
 /// <param name="CountPermits">Permits granted in it.</param>
-public readonly record struct FixedWindowState(long WindowStartTicks, long CountPermits);
+/// <param name="LastTicks">The latest time a decision was made at; an earlier timestamp is treated as this one.</param>
+public readonly record struct FixedWindowState(long WindowStartTicks, long CountPermits, long LastTicks);

@@ -18,22 +18,21 @@ public sealed record Gcra(long BurstPermits, long TicksPerPermit) : IRateLimitAl
     public long ToleranceTicksMax => BurstPermits * TicksPerPermit;
 
     /// <inheritdoc/>
-    public GcraState CreateState(long nowTicks) => new(nowTicks);
+    public GcraState CreateState(long nowTicks) => new(nowTicks, nowTicks);
 
     /// <inheritdoc/>
     public RateLimitDecision Decide(ref GcraState state, long nowTicks, int permits)
     {
         Guard.Permits(permits, BurstPermits);
-        long tat = Math.Max(state.TatTicks, nowTicks);
-        long newTat = tat + (permits * TicksPerPermit);
-        long ahead = newTat - nowTicks;
-        bool allowed = ahead <= ToleranceTicksMax;
-        if (allowed)
-        {
-            state = new GcraState(newTat);
-        }
 
-        long finalAhead = Math.Max(0, (allowed ? newTat : tat) - nowTicks);
+        // TAT alone cannot tell that time went backwards, so the last time seen is kept to act on the later one.
+        long now = Math.Max(nowTicks, state.LastTicks);
+        long tat = Math.Max(state.TatTicks, now);
+        long newTat = tat + (permits * TicksPerPermit);
+        long ahead = newTat - now;
+        bool allowed = ahead <= ToleranceTicksMax;
+        state = new GcraState(allowed ? newTat : state.TatTicks, now);
+        long finalAhead = Math.Max(0, (allowed ? newTat : tat) - now);
         return new RateLimitDecision(
             allowed,
             (ToleranceTicksMax - finalAhead) / TicksPerPermit,
@@ -52,4 +51,5 @@ public sealed record Gcra(long BurstPermits, long TicksPerPermit) : IRateLimitAl
 
 /// <summary>The state of a <see cref="Gcra"/>.</summary>
 /// <param name="TatTicks">The theoretical arrival time of the next permit.</param>
-public readonly record struct GcraState(long TatTicks);
+/// <param name="LastTicks">The latest time a decision was made at; an earlier timestamp is treated as this one.</param>
+public readonly record struct GcraState(long TatTicks, long LastTicks);

@@ -9,6 +9,12 @@ internal static class Guard
     /// </summary>
     public const long ExactProductMax = 1L << 53;
 
+    /// <summary>
+    /// The longest window, 2^53 ticks (over 28 years in TimeSpan ticks): window arithmetic such as
+    /// <c>windowStart + 2·W</c> then stays far from overflow, and a window is exact in a double like every other product.
+    /// </summary>
+    public const long WindowTicksMax = 1L << 53;
+
     public static void Permits(int permits, long limitPermits)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(permits);
@@ -26,5 +32,24 @@ internal static class Guard
         }
     }
 
-    public static long FloorToWindow(long nowTicks, long windowTicks) => nowTicks - (((nowTicks % windowTicks) + windowTicks) % windowTicks);
+    public static void Window(long windowTicks)
+    {
+        if (windowTicks > WindowTicksMax)
+        {
+            throw new ArgumentOutOfRangeException(nameof(windowTicks), windowTicks, $"A window of {windowTicks} ticks exceeds WindowTicksMax (2^53 = {WindowTicksMax}); use a coarser tick unit.");
+        }
+    }
+
+    /// <summary>Returns the start of the aligned window holding <paramref name="nowTicks"/>, also for negative times.</summary>
+    public static long FloorToWindow(long nowTicks, long windowTicks)
+    {
+        // The remainder is added back only when negative, so nothing is summed that could overflow.
+        long remainder = nowTicks % windowTicks;
+        if (remainder < 0)
+        {
+            remainder += windowTicks;
+        }
+
+        return nowTicks - remainder;
+    }
 }

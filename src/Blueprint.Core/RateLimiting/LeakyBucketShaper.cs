@@ -17,22 +17,21 @@ public sealed record LeakyBucketShaper(long QueueCapacityPermits, long TicksPerP
     public long BacklogTicksMax => QueueCapacityPermits * TicksPerPermit;
 
     /// <inheritdoc/>
-    public LeakyBucketShaperState CreateState(long nowTicks) => new(nowTicks);
+    public LeakyBucketShaperState CreateState(long nowTicks) => new(nowTicks, nowTicks);
 
     /// <inheritdoc/>
     public RateLimitDecision Decide(ref LeakyBucketShaperState state, long nowTicks, int permits)
     {
         Guard.Permits(permits, QueueCapacityPermits);
-        long start = Math.Max(state.NextFreeTicks, nowTicks);
-        long backlog = start - nowTicks;
+
+        // Measured from an earlier time the backlog would look longer than it is, so act on the latest time seen.
+        long now = Math.Max(nowTicks, state.LastTicks);
+        long start = Math.Max(state.NextFreeTicks, now);
+        long backlog = start - now;
         long work = permits * TicksPerPermit;
         bool allowed = backlog + work <= BacklogTicksMax;
-        long finalBacklog = backlog;
-        if (allowed)
-        {
-            state = new LeakyBucketShaperState(start + work);
-            finalBacklog = backlog + work;
-        }
+        long finalBacklog = allowed ? backlog + work : backlog;
+        state = new LeakyBucketShaperState(allowed ? start + work : state.NextFreeTicks, now);
 
         return new RateLimitDecision(
             allowed,
@@ -53,4 +52,5 @@ public sealed record LeakyBucketShaper(long QueueCapacityPermits, long TicksPerP
 
 /// <summary>The state of a <see cref="LeakyBucketShaper"/>.</summary>
 /// <param name="NextFreeTicks">When the queue will have drained everything admitted so far.</param>
-public readonly record struct LeakyBucketShaperState(long NextFreeTicks);
+/// <param name="LastTicks">The latest time a decision was made at; an earlier timestamp is treated as this one.</param>
+public readonly record struct LeakyBucketShaperState(long NextFreeTicks, long LastTicks);

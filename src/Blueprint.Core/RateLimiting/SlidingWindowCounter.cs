@@ -18,14 +18,17 @@ public sealed record SlidingWindowCounter(long LimitPermits, long WindowTicks) :
     public long LimitPermits { get; } = Checked(LimitPermits, WindowTicks);
 
     /// <inheritdoc/>
-    public SlidingWindowCounterState CreateState(long nowTicks) => new(Guard.FloorToWindow(nowTicks, WindowTicks), 0, 0);
+    public SlidingWindowCounterState CreateState(long nowTicks) => new(Guard.FloorToWindow(nowTicks, WindowTicks), 0, 0, nowTicks);
 
     /// <inheritdoc/>
     public RateLimitDecision Decide(ref SlidingWindowCounterState state, long nowTicks, int permits)
     {
         Guard.Permits(permits, LimitPermits);
-        long windowStart = Math.Max(Guard.FloorToWindow(nowTicks, WindowTicks), state.WindowStartTicks);
-        long now = Math.Max(nowTicks, windowStart);
+
+        // From an earlier time the previous window would weigh more than it does, so act on the latest time seen.
+        long now = Math.Max(nowTicks, state.LastTicks);
+        long windowStart = Math.Max(Guard.FloorToWindow(now, WindowTicks), state.WindowStartTicks);
+        now = Math.Max(now, windowStart);
         long previous = state.PreviousCountPermits;
         long current = state.CurrentCountPermits;
         if (windowStart != state.WindowStartTicks)
@@ -43,7 +46,7 @@ public sealed record SlidingWindowCounter(long LimitPermits, long WindowTicks) :
             current += permits;
         }
 
-        state = new SlidingWindowCounterState(windowStart, current, previous);
+        state = new SlidingWindowCounterState(windowStart, current, previous, now);
         long used = (previous * remainingWeight) + (current * WindowTicks);
         return new RateLimitDecision(
             allowed,
@@ -70,6 +73,7 @@ public sealed record SlidingWindowCounter(long LimitPermits, long WindowTicks) :
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limitPermits, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(windowTicks, 1);
+        Guard.Window(windowTicks);
         Guard.Product(limitPermits, windowTicks, nameof(LimitPermits));
         return limitPermits;
     }
@@ -79,4 +83,5 @@ public sealed record SlidingWindowCounter(long LimitPermits, long WindowTicks) :
 /// <param name="WindowStartTicks">The start of the current aligned window.</param>
 /// <param name="CurrentCountPermits">Permits granted in the current window.</param>
 /// <param name="PreviousCountPermits">Permits granted in the window before it.</param>
-public readonly record struct SlidingWindowCounterState(long WindowStartTicks, long CurrentCountPermits, long PreviousCountPermits);
+/// <param name="LastTicks">The latest time a decision was made at; an earlier timestamp is treated as this one.</param>
+public readonly record struct SlidingWindowCounterState(long WindowStartTicks, long CurrentCountPermits, long PreviousCountPermits, long LastTicks);

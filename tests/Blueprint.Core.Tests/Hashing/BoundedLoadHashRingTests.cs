@@ -6,18 +6,23 @@ public sealed class BoundedLoadHashRingTests
 {
     private static string[] Names(int count) => [.. Enumerable.Range(0, count).Select(i => $"node-{i}")];
 
+    /// <summary>The cap ⌈(1 + e/16) · m / n⌉ in integers: ⌈(16 + e) · m / (16 · n)⌉, independent of the ring's double arithmetic.</summary>
+    private static long IntegerCap(int sixteenths, long keys, int nodes) => (((16 + sixteenths) * keys) + (16 * nodes) - 1) / (16 * nodes);
+
     [Fact]
     public void AssignHash_AnySequence_NeverExceedsTheCap()
     {
-        Gen.Select(Gen.Int[1, 12], Gen.Double[0.05, 1.0], Gen.ULong.Array[1, 400]).Sample(t =>
+        // ε = e/16 is exact in binary, so the integer cap is the true cap for the ε the ring is given.
+        Gen.Select(Gen.Int[1, 12], Gen.Int[1, 16], Gen.ULong.Array[1, 400]).Sample(t =>
         {
-            (int n, double epsilon, ulong[] hashes) = t;
-            BoundedLoadHashRing<string> ring = new(Names(n), epsilon, virtualNodesPerWeight: 10);
+            (int n, int sixteenths, ulong[] hashes) = t;
+            BoundedLoadHashRing<string> ring = new(Names(n), sixteenths / 16.0, virtualNodesPerWeight: 10);
             for (int m = 1; m <= hashes.Length; m++)
             {
                 _ = ring.AssignHash(hashes[m - 1]);
-                long cap = (long)Math.Ceiling((1 + epsilon) * m / n);
+                long cap = IntegerCap(sixteenths, m, n);
                 Assert.All(Names(n), node => Assert.True(ring.LoadOf(node) <= cap, $"{node} holds {ring.LoadOf(node)} > cap {cap}"));
+                Assert.Equal(IntegerCap(sixteenths, m + 1, n), ring.NextCapacityMax);
             }
 
             Assert.Equal(hashes.Length, Names(n).Sum(ring.LoadOf));

@@ -153,4 +153,57 @@ public sealed class HashRingTests
         Assert.Empty(ring.Remove("node-7"));
         Assert.Equal(2, ring.NodeCount);
     }
+
+    [Fact]
+    public void Add_WeightBeyondVirtualNodesMax_ThrowsOutOfRangeAndLeavesTheRingUsable()
+    {
+        HashRing<string> ring = new(Names(2));
+        ArgumentOutOfRangeException error = Assert.Throws<ArgumentOutOfRangeException>(() => ring.Add("b", int.MaxValue));
+        Assert.Contains(nameof(HashRing<>.VirtualNodesMax), error.Message, StringComparison.Ordinal);
+
+        // The failed add must not leave a half-added member behind: "b" is absent and can still be added.
+        Assert.False(ring.Contains("b"));
+        Assert.Equal(2, ring.NodeCount);
+        Assert.Equal(200, ring.PointCount);
+        _ = ring.Add("b");
+        Assert.Equal(["node-0", "node-1", "b"], ring.Nodes);
+        Assert.Equal(300, ring.PointCount);
+    }
+
+    [Fact]
+    public void Add_OneWeightPastTheLimit_ThrowsOutOfRange()
+    {
+        // 1000 points per weight: weight 1000 is exactly VirtualNodesMax points, weight 1001 is one weight too many.
+        HashRing<string> ring = new(virtualNodesPerWeight: 1000);
+        Assert.Equal(1_000_000, HashRing<string>.VirtualNodesMax);
+        Assert.Throws<ArgumentOutOfRangeException>(() => ring.Add("heavy", 1001));
+        Assert.Equal(0, ring.NodeCount);
+    }
+
+    [Fact]
+    public void Add_DistinctNodeWithTheSameName_ThrowsNamingTheName()
+    {
+        // 7 and 17 are different nodes but hash under the same name, so they would own identical points.
+        HashRing<int> ring = new(virtualNodesPerWeight: 10, nodeKey: n => $"shard-{n % 10}");
+        _ = ring.Add(7);
+        ArgumentException error = Assert.Throws<ArgumentException>(() => ring.Add(17));
+        Assert.Contains("'shard-7'", error.Message, StringComparison.Ordinal);
+        Assert.Equal([7], ring.Nodes);
+    }
+
+    [Fact]
+    public void Constructor_DistinctNodesWithTheSameName_ThrowsNamingTheName()
+    {
+        ArgumentException error = Assert.Throws<ArgumentException>(() => new HashRing<int>([3, 13], nodeKey: n => $"shard-{n % 10}"));
+        Assert.Contains("'shard-3'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Nodes_CastBackToAList_CannotRewriteTheRing()
+    {
+        HashRing<string> ring = new(Names(3));
+        IList<string> list = Assert.IsAssignableFrom<IList<string>>(ring.Nodes);
+        Assert.Throws<NotSupportedException>(() => list[0] = "intruder");
+        Assert.Equal("node-0", ring.Nodes[0]);
+    }
 }

@@ -43,4 +43,21 @@ public sealed class RendezvousHashTests
     {
         Assert.Throws<ArgumentException>(() => new RendezvousHash<string>(["a", "a"]));
     }
+
+    [Fact]
+    public void Constructor_DistinctNodesWithTheSameName_ThrowsNamingTheName()
+    {
+        // 4 and 14 differ but score every key identically under one name, so the winner would depend on order.
+        ArgumentException error = Assert.Throws<ArgumentException>(() => new RendezvousHash<int>([4, 14], n => $"shard-{n % 10}"));
+        Assert.Contains("'shard-4'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Nodes_CastBackToAList_CannotRewriteTheNodes()
+    {
+        RendezvousHash<string> hash = new(Names(3));
+        IList<string> list = Assert.IsAssignableFrom<IList<string>>(hash.Nodes);
+        Assert.Throws<NotSupportedException>(() => list[0] = "intruder");
+        Assert.Equal("node-0", hash.Nodes[0]);
+    }
 }

@@ -1,3 +1,6 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
+
 using Blueprint.Core.Probabilistic;
 
 namespace Blueprint.Core.Tests.Probabilistic;
@@ -154,5 +157,95 @@ public sealed class BloomFilterTests
         }
 
         Assert.InRange(filter.EstimatedItemCount, 950, 1050);
+    }
+
+    /// <summary>Serializes <paramref name="filter"/>, lets <paramref name="tamper"/> edit it, then recomputes the checksum so only the edit is wrong.</summary>
+    private static byte[] Tampered(BloomFilter filter, Action<byte[]> tamper)
+    {
+        byte[] bytes = filter.Serialize();
+        tamper(bytes);
+        int payloadBytes = bytes.Length - sizeof(ulong);
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(payloadBytes), XxHash64.HashToUInt64(bytes.AsSpan(0, payloadBytes)));
+        return bytes;
+    }
+
+    [Fact]
+    public void Deserialize_HashCountAboveHashCountMaxWithValidChecksum_ThrowsNamingTheLimit()
+    {
+        byte[] bytes = Tampered(new BloomFilter(1000, 3), b => BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(8), BloomFilter.HashCountMax + 1));
+        BloomFilterFormatException error = Assert.Throws<BloomFilterFormatException>(() => BloomFilter.Deserialize(bytes));
+        Assert.Contains("k=65", error.Message, StringComparison.Ordinal);
+        Assert.Contains("HashCountMax", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Deserialize_HashCountAboveBitCountWithValidChecksum_Throws()
+    {
+        byte[] bytes = Tampered(new BloomFilter(10, 3), b => BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(8), 11));
+        BloomFilterFormatException error = Assert.Throws<BloomFilterFormatException>(() => BloomFilter.Deserialize(bytes));
+        Assert.Contains("k=11", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Deserialize_BitSetPastBitCountWithValidChecksum_Throws()
+    {
+        // m = 100 uses bits 0..35 of the second word; bit 63 of it lies past m.
+        byte[] bytes = Tampered(new BloomFilter(100, 3), b => b[20 + 8 + 7] |= 0x80);
+        BloomFilterFormatException error = Assert.Throws<BloomFilterFormatException>(() => BloomFilter.Deserialize(bytes));
+        Assert.Contains("past m=100", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Deserialize_LastUsedBitSetWithValidChecksum_IsAccepted()
+    {
+        // Bit 99 is the last bit of m = 100: legal, so the past-m check must not be off by one.
+        byte[] bytes = Tampered(new BloomFilter(100, 3), b => b[20 + 8 + 4] |= 0x08);
+        Assert.Equal(1, BloomFilter.Deserialize(bytes).SetBitCount);
+    }
+
+    [Fact]
+    public void Deserialize_ReservedFieldNonZeroWithValidChecksum_Throws()
+    {
+        byte[] bytes = Tampered(new BloomFilter(100, 3), b => b[6] = 1);
+        BloomFilterFormatException error = Assert.Throws<BloomFilterFormatException>(() => BloomFilter.Deserialize(bytes));
+        Assert.Contains("reserved", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Deserialize_BitCountAboveBitCountMaxWithValidChecksum_Throws()
+    {
+        byte[] bytes = Tampered(new BloomFilter(100, 3), b => BinaryPrimitives.WriteInt64LittleEndian(b.AsSpan(12), BloomFilter.BitCountMax + 1));
+        BloomFilterFormatException error = Assert.Throws<BloomFilterFormatException>(() => BloomFilter.Deserialize(bytes));
+        Assert.Contains("BitCountMax", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Constructor_BitCountBeyondAByteArray_ThrowsOutOfRange()
+    {
+        // The serialized form is a 20-byte header, the words and an 8-byte checksum in one byte array.
+        long byteArrayBits = (Array.MaxLength - 28L) / 8 * 64;
+        long bitCountMax = BloomFilter.BitCountMax;
+        Assert.Equal(byteArrayBits, bitCountMax);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new BloomFilter(long.MaxValue, 1));
+        ArgumentOutOfRangeException error = Assert.Throws<ArgumentOutOfRangeException>(() => new BloomFilter(BloomFilter.BitCountMax + 1, 1));
+        Assert.Contains("BitCountMax", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Constructor_HashCountAboveHashCountMax_ThrowsOutOfRange()
+    {
+        Assert.Equal(64, BloomFilter.HashCountMax);
+        Assert.Equal(64, new BloomFilter(1000, 64).HashCount);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new BloomFilter(1000, 65));
+    }
+
+    [Fact]
+    public void Constructor_RateSoLowTheOptimalKExceedsTheMax_UsesHashCountMaxAndRoundTrips()
+    {
+        // For p = 1e-20 the optimal k is log2(1/p) ≈ 66.4, rounded to 66.
+        BloomFilter filter = new(100, 1e-20);
+        Assert.Equal(BloomFilter.HashCountMax, filter.HashCount);
+        _ = filter.Add("a");
+        Assert.True(BloomFilter.Deserialize(filter.Serialize()).Contains("a"));
     }
 }

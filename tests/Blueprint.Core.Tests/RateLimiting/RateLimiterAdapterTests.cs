@@ -86,4 +86,78 @@ public sealed class RateLimiterAdapterTests
         limiter.Dispose();
         Assert.Throws<ObjectDisposedException>(() => limiter.AttemptAcquire());
     }
+
+    [Fact]
+    public void LeakyBucketRateLimiter_AttemptRolledBack_StatisticsAndIdleDurationDescribeTheRestoredQueue()
+    {
+        FakeTimeProvider time = new();
+        using LeakyBucketRateLimiter limiter = new(3, TimeSpan.FromSeconds(1), time);
+        Assert.True(limiter.AttemptAcquire().IsAcquired);
+
+        // The second attempt would wait 1 s, so it is refused and its place is given back: one permit (1 s) queued.
+        using RateLimitLease refused = limiter.AttemptAcquire();
+        Assert.False(refused.IsAcquired);
+        RateLimiterStatistics statistics = limiter.GetStatistics()!;
+        Assert.Equal(2, statistics.CurrentAvailablePermits);
+        Assert.Equal(1, statistics.TotalSuccessfulLeases);
+        Assert.Equal(1, statistics.TotalFailedLeases);
+        Assert.Null(limiter.IdleDuration);
+
+        time.Advance(TimeSpan.FromMilliseconds(1500));
+        Assert.Equal(TimeSpan.FromMilliseconds(500), limiter.IdleDuration);
+    }
+
+    [Fact]
+    public async Task LeakyBucketRateLimiter_AlreadyCancelled_ThrowsAndTakesNoPlace()
+    {
+        FakeTimeProvider time = new();
+        using LeakyBucketRateLimiter limiter = new(1, TimeSpan.FromSeconds(1), time);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await limiter.AcquireAsync(1, new CancellationToken(canceled: true)));
+
+        // The queue of one is still empty, so a request that can start now is granted.
+        using RateLimitLease lease = limiter.AttemptAcquire();
+        Assert.True(lease.IsAcquired);
+        Assert.Equal(0, limiter.GetStatistics()!.CurrentAvailablePermits);
+    }
+
+    [Fact]
+    public async Task LeakyBucketRateLimiter_CancelledWhileLastInQueue_GivesThePlaceBack()
+    {
+        FakeTimeProvider time = new();
+        using LeakyBucketRateLimiter limiter = new(3, TimeSpan.FromSeconds(1), time);
+        Assert.True(limiter.AttemptAcquire().IsAcquired);
+        using CancellationTokenSource cancellation = new();
+        ValueTask<RateLimitLease> waiting = limiter.AcquireAsync(1, cancellation.Token);
+        Assert.False(waiting.IsCompleted);
+        Assert.Equal(1, limiter.GetStatistics()!.CurrentAvailablePermits);
+
+        await cancellation.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await waiting);
+
+        // Only the first permit is queued again: the next caller waits 1 s, not 2 s.
+        Assert.Equal(2, limiter.GetStatistics()!.CurrentAvailablePermits);
+        using RateLimitLease refused = limiter.AttemptAcquire();
+        Assert.Equal(TimeSpan.FromSeconds(1), RetryAfterOf(refused));
+    }
+
+    [Fact]
+    public async Task LeakyBucketRateLimiter_CancelledWithOthersBehind_KeepsTheirStartTimes()
+    {
+        FakeTimeProvider time = new();
+        using LeakyBucketRateLimiter limiter = new(3, TimeSpan.FromSeconds(1), time);
+        Assert.True(limiter.AttemptAcquire().IsAcquired);
+        using CancellationTokenSource cancellation = new();
+        ValueTask<RateLimitLease> cancelled = limiter.AcquireAsync(1, cancellation.Token);
+        ValueTask<RateLimitLease> behind = limiter.AcquireAsync(1, TestContext.Current.CancellationToken);
+        await cancellation.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await cancelled);
+
+        // The caller behind was promised a start at 2 s; the queue still holds all three permits.
+        Assert.Equal(0, limiter.GetStatistics()!.CurrentAvailablePermits);
+        time.Advance(TimeSpan.FromMilliseconds(1999));
+        Assert.False(behind.IsCompleted);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        using RateLimitLease lease = await behind;
+        Assert.True(lease.IsAcquired);
+    }
 }

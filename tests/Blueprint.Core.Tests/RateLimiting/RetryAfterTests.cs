@@ -59,7 +59,7 @@ public sealed class RetryAfterTests
     public void SlidingLog_Denial_RetryAfterIsExact()
     {
         Gen.Select(Traces.Bursty, Gen.Int[3, 8], Gen.Int[20, 200]).Sample(t =>
-            AssertRetryAfterIsExact(new SlidingLog(t.Item2, t.Item3), Clamp(t.Item1, t.Item2), s => new SlidingLogState(s.CapacityPermits, s.ToArray())), iter: 150);
+            AssertRetryAfterIsExact(new SlidingLog(t.Item2, t.Item3), Clamp(t.Item1, t.Item2), s => new SlidingLogState(s.CapacityPermits, s.ToArray(), s.LastTicks)), iter: 150);
     }
 
     [Fact]

@@ -98,7 +98,7 @@ public sealed class WindowTests
         _ = limiter.Decide(ref state, 0, 10);
         RateLimitDecision decision = limiter.Decide(ref state, 250, 10);
         Assert.True(decision.Allowed);
-        Assert.Equal(new SlidingWindowCounterState(200, 10, 0), state);
+        Assert.Equal(new SlidingWindowCounterState(200, 10, 0, 250), state);
     }
 
     [Fact]
@@ -132,5 +132,75 @@ public sealed class WindowTests
         LeakyBucketShaperState state = shaper.CreateState(0);
         long[] delays = [.. Enumerable.Range(0, 5).Select(_ => shaper.Decide(ref state, 0, 1)).Where(d => d.Allowed).Select(d => d.DelayTicks)];
         Assert.Equal([0, 10, 20], delays);
+    }
+
+    [Fact]
+    public void SlidingLog_LimitAboveLimitPermitsMax_ThrowsNamingTheLimit()
+    {
+        Assert.Equal(100_000, SlidingLog.LimitPermitsMax);
+        ArgumentOutOfRangeException error = Assert.Throws<ArgumentOutOfRangeException>(() => new SlidingLog(int.MaxValue, 10));
+        Assert.Contains("LimitPermitsMax", error.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SlidingLog(SlidingLog.LimitPermitsMax + 1, 10));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SlidingLogState(SlidingLog.LimitPermitsMax + 1));
+    }
+
+    [Fact]
+    public void SlidingLog_AtLimitPermitsMax_GrowsItsLogAsPermitsAreGranted()
+    {
+        SlidingLog log = new(SlidingLog.LimitPermitsMax, 1000);
+        SlidingLogState state = log.CreateState(0);
+        for (int t = 0; t < 40; t++)
+        {
+            Assert.True(log.Decide(ref state, t, 1).Allowed);
+        }
+
+        Assert.Equal(Enumerable.Range(0, 40).Select(t => (long)t), state.ToArray());
+        Assert.Equal(SlidingLog.LimitPermitsMax - 40, log.Decide(ref state, 40, 0).RemainingPermits);
+    }
+
+    [Fact]
+    public void SlidingLog_LimitsAboveTheInitialBuffer_DecideExactlyLikeTheDefinition()
+    {
+        // Dense traces fill logs of 17–60 entries, so the buffer grows while its head has already moved.
+        Gen<(long Ticks, int Permits)[]> dense = Gen.Select(Gen.Long[0, 3], Gen.Int[1, 3]).Array[1, 300].Select(static steps =>
+        {
+            long now = 0;
+            return steps.Select(s => (now += s.Item1, s.Item2)).ToArray();
+        });
+        Gen.Select(dense, Gen.Int[17, 60], Gen.Int[5, 80]).Sample(t =>
+        {
+            ((long Ticks, int Permits)[] trace, int limit, int window) = t;
+            RateLimitDecision[] decisions = Traces.Replay(new SlidingLog(limit, window), trace);
+            for (int i = 0; i < trace.Length; i++)
+            {
+                long inWindow = 0;
+                for (int j = 0; j < i; j++)
+                {
+                    inWindow += decisions[j].Allowed && trace[j].Ticks > trace[i].Ticks - window ? trace[j].Permits : 0;
+                }
+
+                Assert.Equal(inWindow + trace[i].Permits <= limit, decisions[i].Allowed);
+            }
+        }, iter: 100);
+    }
+
+    [Fact]
+    public void Windows_LongerThanWindowTicksMax_ThrowOutOfRangeNamingTheLimit()
+    {
+        ArgumentOutOfRangeException error = Assert.Throws<ArgumentOutOfRangeException>(() => new FixedWindow(1, long.MaxValue));
+        Assert.Contains("WindowTicksMax", error.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new FixedWindow(1, (1L << 53) + 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SlidingLog(1, long.MaxValue));
+    }
+
+    [Fact]
+    public void FixedWindow_LongestWindow_FloorsNegativeAndPositiveTimes()
+    {
+        const long Window = 1L << 53;
+        FixedWindow limiter = new(1, Window);
+        Assert.Equal(-Window, limiter.CreateState(-1).WindowStartTicks);
+        Assert.Equal(Window, limiter.CreateState(Window + 7).WindowStartTicks);
+        FixedWindowState state = limiter.CreateState(0);
+        Assert.Equal(new RateLimitDecision(true, 0, 0, Window - 5), limiter.Decide(ref state, 5, 1));
     }
 }

@@ -11,6 +11,11 @@ namespace Blueprint.Core.RateLimiting.Adapters;
 /// Time comes from the injected <see cref="TimeProvider"/> as <see cref="TimeSpan"/> ticks since construction.
 /// Policers do not queue: <see cref="RateLimiter.AcquireAsync"/> answers at once, like <see cref="RateLimiter.AttemptAcquire"/>.
 /// </summary>
+/// <remarks>
+/// A caller that will not wait gets a queued (delayed) decision rolled back by restoring a copy of the state taken
+/// before it, so only a value-type state can be rolled back: a shaping algorithm, the only kind that delays, must
+/// keep its state in a value type. A reference-type state such as <see cref="SlidingLogState"/> is fine for a policer.
+/// </remarks>
 /// <typeparam name="TState">The algorithm's state.</typeparam>
 public class AlgorithmRateLimiter<TState> : RateLimiter
 {
@@ -79,7 +84,14 @@ public class AlgorithmRateLimiter<TState> : RateLimiter
     /// <param name="permitCount">Permits requested.</param>
     /// <param name="commitDelayed">Whether a shaping decision with a delay is kept (true) or rolled back as a denial (false).</param>
     /// <returns>The decision.</returns>
-    protected RateLimitDecision Decide(int permitCount, bool commitDelayed)
+    protected RateLimitDecision Decide(int permitCount, bool commitDelayed) => Decide(permitCount, commitDelayed, out _);
+
+    /// <summary>Runs the algorithm under the lock, records statistics and reports the state the decision left.</summary>
+    /// <param name="permitCount">Permits requested.</param>
+    /// <param name="commitDelayed">Whether a shaping decision with a delay is kept (true) or rolled back as a denial (false).</param>
+    /// <param name="after">The state right after the decision (after any rollback).</param>
+    /// <returns>The decision.</returns>
+    private protected RateLimitDecision Decide(int permitCount, bool commitDelayed, out TState after)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         lock (_gate)
@@ -87,16 +99,24 @@ public class AlgorithmRateLimiter<TState> : RateLimiter
             long now = Math.Max(NowTicks(), _lastDecisionTicks);
             TState before = _state;
             RateLimitDecision decision = _algorithm.Decide(ref _state, now, permitCount);
+            RateLimitDecision current = decision;
             if (decision.Allowed && decision.DelayTicks > 0 && !commitDelayed)
             {
-                // A caller that will not wait must not hold a place in the queue.
+                if (!typeof(TState).IsValueType)
+                {
+                    throw new InvalidOperationException($"{_algorithm.GetType().Name} delayed a request but keeps its state in the reference type {typeof(TState).Name}, which cannot be rolled back; a shaping algorithm must keep its state in a value type.");
+                }
+
+                // A caller that will not wait must not hold a place in the queue; the statistics then describe the
+                // restored state, which a zero-permit decision reports without changing it.
                 _state = before;
                 decision = decision with { Allowed = false, RetryAfterTicks = decision.DelayTicks, DelayTicks = 0 };
+                current = _algorithm.Decide(ref _state, now, 0);
             }
 
             _lastDecisionTicks = now;
-            _idleAfterTicks = now + decision.ResetAfterTicks;
-            _availablePermits = decision.RemainingPermits;
+            Record(now, current);
+            after = _state;
             if (decision.Allowed)
             {
                 _successfulLeases++;
@@ -107,6 +127,19 @@ public class AlgorithmRateLimiter<TState> : RateLimiter
             }
 
             return decision;
+        }
+    }
+
+    /// <summary>Rewrites the state under the lock and refreshes the statistics from it.</summary>
+    /// <param name="rewrite">Returns the new state given the current one.</param>
+    private protected void RewriteState(Func<TState, TState> rewrite)
+    {
+        lock (_gate)
+        {
+            _state = rewrite(_state);
+            long now = Math.Max(NowTicks(), _lastDecisionTicks);
+            _lastDecisionTicks = now;
+            Record(now, _algorithm.Decide(ref _state, now, 0));
         }
     }
 
@@ -122,6 +155,13 @@ public class AlgorithmRateLimiter<TState> : RateLimiter
     {
         cancellationToken.ThrowIfCancellationRequested();
         return ValueTask.FromResult(AttemptAcquireCore(permitCount));
+    }
+
+    /// <summary>Keeps the statistics of the state a decision at <paramref name="now"/> left.</summary>
+    private void Record(long now, RateLimitDecision current)
+    {
+        _idleAfterTicks = now + current.ResetAfterTicks;
+        _availablePermits = current.RemainingPermits;
     }
 
     /// <inheritdoc/>
