@@ -19,6 +19,9 @@ public interface IBlueprintModule
     /// <summary>The rows of the system-design cheat sheet this module makes real.</summary>
     IReadOnlyList<string> CheatSheetRows { get; }
 
+    /// <summary>The modules this one needs running in the same node (for example the KV that holds its state).</summary>
+    IReadOnlyList<string> Requires => [];
+
     /// <summary>Registers options, services, hosted services and health checks.</summary>
     void AddServices(IHostApplicationBuilder builder);
 

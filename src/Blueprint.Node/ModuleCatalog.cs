@@ -1,5 +1,6 @@
 using Blueprint.Hosting;
 using Blueprint.Kv;
+using Blueprint.RateLimit;
 using Blueprint.Sql;
 
 namespace Blueprint.Node;
@@ -12,6 +13,7 @@ public static class ModuleCatalog
     [
         new KvModule(),
         new SqlModule(),
+        new RateLimitModule(),
     ];
 
     /// <summary>The names of the available modules.</summary>

@@ -8,10 +8,20 @@ internal sealed class NodeOptionsValidator : IValidateOptions<NodeOptions>
 {
     public ValidateOptionsResult Validate(string? name, NodeOptions options)
     {
+        var key = $"{NodeOptions.Section}:{nameof(NodeOptions.Modules)} = '{options.Modules}'";
         var unknown = options.ModuleNames.Where(module => !ModuleCatalog.Names.Contains(module)).ToArray();
-        return unknown.Length == 0
+        if (unknown.Length > 0)
+        {
+            return ValidateOptionsResult.Fail($"{key}: unknown module(s) {string.Join(", ", unknown)}; available: {string.Join(", ", ModuleCatalog.Names)}");
+        }
+
+        var selected = options.ModuleNames.Count == 0 ? ModuleCatalog.Names : options.ModuleNames;
+        var missing = ModuleCatalog.CreateAll()
+            .Where(module => selected.Contains(module.Name))
+            .SelectMany(module => module.Requires.Where(required => !selected.Contains(required)).Select(required => $"{module.Name} needs {required}"))
+            .ToArray();
+        return missing.Length == 0
             ? ValidateOptionsResult.Success
-            : ValidateOptionsResult.Fail(
-                $"{NodeOptions.Section}:{nameof(NodeOptions.Modules)} = '{options.Modules}': unknown module(s) {string.Join(", ", unknown)}; available: {string.Join(", ", ModuleCatalog.Names)}");
+            : ValidateOptionsResult.Fail($"{key}: {string.Join("; ", missing)}; add it to the list");
     }
 }

@@ -18,18 +18,22 @@ public sealed class RedisServerPeer : IAsyncDisposable
     /// <summary>The port.</summary>
     public int Port { get; }
 
+    /// <summary>What the server printed so far, for failure messages.</summary>
+    public string Output => _process.StandardOutput + _process.StandardError;
+
     /// <summary>The endpoint as <c>host:port</c>.</summary>
     public string Endpoint => $"127.0.0.1:{Port}";
 
     /// <summary>Starts redis-server (skips the test when it is not installed, fails in CI).</summary>
-    public static async Task<RedisServerPeer> StartAsync()
+    /// <param name="port">The port; null for a free one. Pass a stopped peer's port to bring it back.</param>
+    public static async Task<RedisServerPeer> StartAsync(int? port = null)
     {
         var binary = Peers.Require("redis-server", "redis-server");
         var directory = new TempDirectory("blueprint-redis");
-        var port = FreePorts.Next();
+        var chosen = port ?? FreePorts.Next();
         var process = ProcessRunner.Start(binary,
         [
-            "--port", port.ToString(CultureInfo.InvariantCulture),
+            "--port", chosen.ToString(CultureInfo.InvariantCulture),
             "--bind", "127.0.0.1",
             "--save", "",
             "--appendonly", "no",
@@ -46,7 +50,7 @@ public sealed class RedisServerPeer : IAsyncDisposable
             throw;
         }
 
-        return new RedisServerPeer(process, directory, port);
+        return new RedisServerPeer(process, directory, chosen);
     }
 
     /// <inheritdoc />

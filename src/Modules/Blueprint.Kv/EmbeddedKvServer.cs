@@ -88,6 +88,9 @@ internal sealed partial class EmbeddedKvServer(
             // The main-log page must fit the small memory bound; the AOF page must be at least twice it.
             "--page", "4m",
             "--lua",
+            // Garnet runs scripts without isolation unless asked; Redis semantics (a script is
+            // atomic) need the transaction mode, or concurrent scripts interleave their reads and writes.
+            "--lua-transaction-mode",
             "-q",
         };
         if (options.Persistence)

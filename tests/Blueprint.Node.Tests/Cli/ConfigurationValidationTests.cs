@@ -45,7 +45,14 @@ public sealed class ConfigurationValidationTests
         var lines = await StartFailureLinesAsync(new Dictionary<string, string?> { ["Node:Modules"] = "kv,warp-drive" });
         var line = Assert.Single(lines);
         Assert.Contains("warp-drive", line, StringComparison.Ordinal);
-        Assert.Contains("available: kv, sql", line, StringComparison.Ordinal);
+        Assert.Contains("available: kv, sql, ratelimit", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ModuleWithoutWhatItNeeds_IsRejectedNamingTheMissingModule()
+    {
+        var lines = await StartFailureLinesAsync(new Dictionary<string, string?> { ["Node:Modules"] = "sql,ratelimit" });
+        Assert.Contains("ratelimit needs kv; add it to the list", Assert.Single(lines), StringComparison.Ordinal);
     }
 
     [Fact]
