@@ -56,6 +56,7 @@ public sealed class TestNode : IAsyncDisposable
             ["Node:HttpPort"] = "0",
             ["Kv:Port"] = respPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Logging:LogLevel:Default"] = "Warning",
+            ["RateLimit:GrpcPort"] = FreePorts.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

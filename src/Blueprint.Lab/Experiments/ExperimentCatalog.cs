@@ -10,6 +10,7 @@ public static class ExperimentCatalog
         new BloomFilterExperiment(),
         new TokenVsLeakyBucketExperiment(),
         new RateLimitWindowsExperiment(),
+        new DistributedRateLimitsExperiment(),
     ];
 
     /// <summary>Finds an experiment by name (case-insensitive).</summary>

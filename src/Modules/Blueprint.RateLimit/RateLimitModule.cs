@@ -1,12 +1,14 @@
 using Blueprint.Hosting;
 using Blueprint.Kv;
 using Blueprint.RateLimit.AspNetCore;
+using Blueprint.RateLimit.Grpc;
 using Blueprint.RateLimit.Http;
 using Blueprint.RateLimit.Rules;
 using Blueprint.RateLimit.Store;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -17,11 +19,17 @@ namespace Blueprint.RateLimit;
 /// <summary>The ratelimit module: exact distributed rate limits decided by Lua scripts on the KV.</summary>
 public sealed class RateLimitModule : IBlueprintModule
 {
+    /// <summary>The largest gRPC request message the RLS accepts: 64 KiB, as the HTTP check's body.</summary>
+    public const int GrpcMessageBytesMax = 64 * 1024;
+
+    /// <summary>The setting that changes the gRPC port, named when that port is in use.</summary>
+    private const string GrpcPortSetting = "RateLimit:GrpcPort";
+
     /// <inheritdoc />
     public string Name => "ratelimit";
 
     /// <inheritdoc />
-    public string Description => "Distributed rate limits (token bucket, GCRA, sliding log/counter, fixed window, leaky bucket) decided atomically on the KV; HTTP check API.";
+    public string Description => "Distributed rate limits (token bucket, GCRA, sliding log/counter, fixed window, leaky bucket) decided atomically on the KV; HTTP check API and Envoy RLS v3 over gRPC.";
 
     /// <inheritdoc />
     public IReadOnlyList<string> CheatSheetRows { get; } = ["Rate Limiting", "Rate limiter (design problem)", "Token vs leaky bucket"];
@@ -46,6 +54,22 @@ public sealed class RateLimitModule : IBlueprintModule
         builder.Services.AddSingleton<BlueprintHttpRateLimiter>();
         builder.Services.AddRateLimiter(_ => { });
         builder.Services.AddOptions<RateLimiterOptions>().Configure<IServiceProvider>((options, services) => options.UseBlueprintLimits(services));
+
+        // Envoy's rate limit service (RLS v3) on its own HTTP/2-only (h2c) listener, as Envoy's
+        // rate limit cluster expects; the node's HTTP listener is configured before this one.
+        builder.Services.AddGrpc(grpc => grpc.MaxReceiveMessageSize = GrpcMessageBytesMax);
+        builder.Services.AddSingleton<RlsService>();
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<NodeOptions>, IOptions<RateLimitOptions>>((kestrel, node, options) =>
+        {
+            try
+            {
+                kestrel.Listen(node.Value.BindAddress, options.Value.GrpcPort, listen => listen.Protocols = HttpProtocols.Http2);
+            }
+            catch (OptionsValidationException)
+            {
+                // Invalid options: the node's preflight reports them, all at once, before anything listens.
+            }
+        });
     }
 
     /// <inheritdoc />
@@ -53,6 +77,10 @@ public sealed class RateLimitModule : IBlueprintModule
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         CheckEndpoint.Map(endpoints);
+
+        // Only on the gRPC listener; never limited by the limits it decides.
+        var grpcPort = endpoints.ServiceProvider.GetRequiredService<IOptions<RateLimitOptions>>().Value.GrpcPort;
+        endpoints.MapGrpcService<RlsService>().RequireHost($"*:{grpcPort.ToString(System.Globalization.CultureInfo.InvariantCulture)}").DisableRateLimiting();
 
         // The node's own endpoints go through the distributed limits when RateLimit:Http:Enabled is set.
         if (endpoints is IApplicationBuilder app && endpoints.ServiceProvider.GetRequiredService<IOptions<HttpRateLimitOptions>>().Value.Enabled)
@@ -66,8 +94,22 @@ public sealed class RateLimitModule : IBlueprintModule
     {
         yield return new ModuleEndpoint("HTTP check", "POST /v1/ratelimit/check",
             "curl -s -X POST localhost:8080/v1/ratelimit/check -d '{\"domain\":\"api\",\"descriptors\":[{\"entries\":[{\"key\":\"remote_address\",\"value\":\"10.0.0.1\"}]}]}'");
+        var bind = services.GetRequiredService<IOptions<NodeOptions>>().Value.Bind;
+        var host = bind switch
+        {
+            "0.0.0.0" => "127.0.0.1",
+            "::" => "[::1]",
+            _ when bind.Contains(':', StringComparison.Ordinal) => $"[{bind}]",
+            _ => bind,
+        };
+        var port = services.GetRequiredService<IOptions<RateLimitOptions>>().Value.GrpcPort;
+        yield return new ModuleEndpoint("gRPC (Envoy RLS v3)", $"grpc://{host}:{port.ToString(System.Globalization.CultureInfo.InvariantCulture)}",
+            $"envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit (h2c); point Envoy's rate limit cluster at {host}:{port.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
     }
 
     /// <inheritdoc />
-    public IEnumerable<ModulePort> DescribePorts(IServiceProvider services) => [];
+    public IEnumerable<ModulePort> DescribePorts(IServiceProvider services)
+    {
+        yield return new ModulePort("gRPC (Envoy RLS v3)", services.GetRequiredService<IOptions<RateLimitOptions>>().Value.GrpcPort, GrpcPortSetting);
+    }
 }

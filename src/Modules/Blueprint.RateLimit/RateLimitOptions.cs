@@ -42,6 +42,14 @@ public sealed class RateLimitOptions
     [Range(100, 1_000_000, ErrorMessage = "must be from 100 to 1000000")]
     public int FallbackKeysMax { get; set; } = 10_000;
 
+    /// <summary>
+    /// The port of the gRPC listener (HTTP/2 without TLS) that serves Envoy's rate limit service,
+    /// <c>envoy.service.ratelimit.v3.RateLimitService</c>, on the node's bind address.
+    /// <value>1–65535; default 8081 (the port envoyproxy/ratelimit serves gRPC on).</value>
+    /// </summary>
+    [Range(1, 65_535, ErrorMessage = "must be a port from 1 to 65535")]
+    public int GrpcPort { get; set; } = 8081;
+
     /// <summary>A decision is "near the limit" when at most this fraction of the limit remains. <value>0–1; default 0.1.</value></summary>
     [Range(0.0, 1.0, ErrorMessage = "must be from 0 to 1")]
     public double NearLimitRatio { get; set; } = 0.1;

@@ -65,6 +65,7 @@ public sealed partial class RateLimitService
 {
     private readonly IRateLimitStore _store;
     private readonly LocalRateLimitStore _fallback;
+    private readonly LocalBatchStore _batched;
     private readonly RuleStore _rules;
     private readonly RateLimitOptions _options;
     private readonly ResiliencePipeline _pipeline;
@@ -84,6 +85,7 @@ public sealed partial class RateLimitService
         _options = options.Value;
         _logger = logger;
         _fallback = new LocalRateLimitStore(timeProvider, _options.FallbackKeysMax);
+        _batched = new LocalBatchStore(store, timeProvider, _options.FallbackKeysMax);
         _pipeline = new ResiliencePipelineBuilder { TimeProvider = timeProvider }
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
             {
@@ -169,7 +171,7 @@ public sealed partial class RateLimitService
         {
             var outcome = await _pipeline.ExecuteAsync(
                 static (state, token) => state.store.DecideAsync(state.key, state.spec, state.hits, token),
-                (store: _store, key: match.CounterKey, spec, hits),
+                (store: match.Limit.LocalBatch ? _batched : _store, key: match.CounterKey, spec, hits),
                 cancellationToken).ConfigureAwait(false);
             _duration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("rule", match.Rule.Path));
             if (Interlocked.Exchange(ref _lastFailed, 0) == 1)

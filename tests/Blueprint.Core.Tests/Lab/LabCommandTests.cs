@@ -65,6 +65,15 @@ public sealed class LabCommandTests : IDisposable
     }
 
     [Fact]
+    public void DistributedRateLimits_QuickRun_EveryClaimHolds()
+    {
+        // Deterministic: simulated time and a seeded trace, so every verdict is reproducible.
+        ExperimentResult result = new DistributedRateLimitsExperiment().Run(new ExperimentOptions(LabCommand.DefaultSeed, Quick: true), new Progress<double>());
+        Assert.Equal(["local-full-over-admits", "local-share-under-admits", "distributed-exact", "local-batch-bounded-error"], result.Claims.Select(c => c.Id));
+        Assert.All(result.Claims, c => Assert.True(c.Holds, c.Measured));
+    }
+
+    [Fact]
     public void Experiment_QuickRun_ReportsClaimsWithVerdicts()
     {
         ExperimentResult result = new RateLimitWindowsExperiment().Run(new ExperimentOptions(LabCommand.DefaultSeed, Quick: true), new Progress<double>());

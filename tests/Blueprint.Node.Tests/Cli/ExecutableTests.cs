@@ -85,7 +85,8 @@ public sealed class ExecutableTests
         var httpPort = FreePorts.Next();
         var respPort = FreePorts.Next();
         await using var process = NodeProcess.Start(
-            ["--http-port", Port(httpPort), "--resp-port", Port(respPort), "--data-dir", work.Path], work.Path);
+            ["--http-port", Port(httpPort), "--resp-port", Port(respPort), "--data-dir", work.Path], work.Path,
+            new Dictionary<string, string> { ["BLUEPRINT_RateLimit__GrpcPort"] = Port(FreePorts.Next()) });
         await process.WaitForLineAsync(line => line.StartsWith("Press Ctrl-C", StringComparison.Ordinal), StartDeadline);
         Assert.Contains($"redis://127.0.0.1:{respPort}", process.StandardOutput, StringComparison.Ordinal);
         Assert.Contains($"http://127.0.0.1:{httpPort}/", process.StandardOutput, StringComparison.Ordinal);

@@ -81,6 +81,14 @@ public sealed class RuleParserTests
     }
 
     [Fact]
+    public void Parse_LocalBatch_IsReadPerRule()
+    {
+        const string rules = "domain: api\ndescriptors:\n  - key: k\n    rate_limit: { unit: second, requests_per_unit: 100 }\n    local_batch: true\n";
+        Assert.True(RuleParser.Parse(rules).Match("api", Entries("k", "v"))!.Limit.LocalBatch);
+        Assert.False(RuleParser.Parse(Sample).Match("api", Entries("remote_address", "1"))!.Limit.LocalBatch);
+    }
+
+    [Fact]
     public void Parse_InvalidRules_ReportsEveryProblemNamingTheRule()
     {
         const string bad = """

@@ -111,4 +111,18 @@ public sealed class CheckEndpointTests : IAsyncLifetime
         var response = await _node.Http.PostAsync("/v1/ratelimit/check", content, TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
     }
+
+    [Fact]
+    public async Task Metrics_AfterDecisions_CountOutcomesPerRule()
+    {
+        for (var i = 0; i < 4; i++)
+        {
+            await CheckAsync(Request("user", "metered"));
+        }
+
+        var metrics = await _node.Http.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
+        Assert.Matches("""blueprint_ratelimit_decisions_total\{[^}]*outcome="limited"[^}]*rule="api/user"[^}]*\} [1-9]""", metrics);
+        Assert.Matches("""blueprint_ratelimit_decisions_total\{[^}]*outcome="near_limit"[^}]*rule="api/user"[^}]*\} [1-9]""", metrics);
+        Assert.Contains("blueprint_ratelimit_decision_duration_seconds_bucket", metrics, StringComparison.Ordinal);
+    }
 }

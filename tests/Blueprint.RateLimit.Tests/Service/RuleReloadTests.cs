@@ -11,10 +11,19 @@ public sealed class RuleReloadTests
 
     private static RateLimitRequest For(string user) => new("api", [[new DescriptorEntry("user", user)]]);
 
-    private static async Task<bool> ReloadedAsync(RuleStore store, Action write)
+    // Waits for the reload attempt that ends in the expected state (one save can fire several events).
+    private static async Task<bool> ReloadedAsync(RuleStore store, Action write, bool expectGood = true)
     {
         var reloaded = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-        void OnReloaded(object? sender, EventArgs e) => reloaded.TrySetResult(store.LastError is null);
+        var versionBefore = store.Version;
+        void OnReloaded(object? sender, EventArgs e)
+        {
+            if (expectGood ? store.Version > versionBefore && store.LastError is null : store.LastError is not null)
+            {
+                reloaded.TrySetResult(store.LastError is null);
+            }
+        }
+
         store.Reloaded += OnReloaded;
         try
         {
@@ -42,8 +51,12 @@ public sealed class RuleReloadTests
         Assert.Equal(5, service.Rules.Match("api", [new DescriptorEntry("user", "u")])!.Limit.Spec.RequestsPerUnit);
 
         // A broken edit: rejected, named, and the five-per-hour rule stays in force.
-        Assert.False(await ReloadedAsync(store, () => File.WriteAllText(file, "domain: api\ndescriptors:\n  - key: user\n    rate_limit: { unit: week, requests_per_unit: 5 }\n")));
+        Assert.False(await ReloadedAsync(store, () => File.WriteAllText(file, "domain: api\ndescriptors:\n  - key: user\n    rate_limit: { unit: week, requests_per_unit: 5 }\n"), expectGood: false));
         Assert.Contains("api/user: rate_limit.unit 'week'", store.LastError, StringComparison.Ordinal);
+
+        // An emptied file (a write in progress, or a mistake) is not "no limits".
+        Assert.False(await ReloadedAsync(store, () => File.WriteAllText(file, ""), expectGood: false));
+        Assert.Equal("the rules file is empty", store.LastError);
         for (var i = 0; i < 5; i++)
         {
             Assert.False((await service.CheckAsync(For("kept"), TestContext.Current.CancellationToken)).OverLimit);

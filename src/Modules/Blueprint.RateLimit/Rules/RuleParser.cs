@@ -226,7 +226,7 @@ public static class RuleParser
             errors.Add($"{path}: {requests} per {unitText} is more than one per microsecond");
         }
 
-        return new RuleLimit(spec, Boolean(descriptor, "shadow_mode", path, errors), unlimited, failMode);
+        return new RuleLimit(spec, Boolean(descriptor, "shadow_mode", path, errors), unlimited, failMode, Boolean(descriptor, "local_batch", path, errors));
     }
 
     /// <summary>The largest limit a sliding log may have: it stores one timestamp per admitted request.</summary>

@@ -101,7 +101,8 @@ public sealed record DescriptorRule(string Path, string Key, string? Value, Rule
 /// <param name="ShadowMode">Decide and count, but never deny (to try a rule on live traffic).</param>
 /// <param name="Unlimited">Never limit (an exception under a wildcard).</param>
 /// <param name="FailMode">What to do when the KV cannot be reached.</param>
-public sealed record RuleLimit(LimitSpec Spec, bool ShadowMode, bool Unlimited, FailMode FailMode);
+/// <param name="LocalBatch">Approximate local-batch mode: each node reserves permits in batches (see <see cref="LocalBatchStore"/>).</param>
+public sealed record RuleLimit(LimitSpec Spec, bool ShadowMode, bool Unlimited, FailMode FailMode, bool LocalBatch = false);
 
 /// <summary>One key/value of a request descriptor.</summary>
 /// <param name="Key">The key, e.g. <c>remote_address</c>.</param>

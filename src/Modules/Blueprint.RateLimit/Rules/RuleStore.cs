@@ -17,6 +17,10 @@ public sealed partial class RuleStore : IHostedService, IDisposable
     private readonly ILogger<RuleStore> _logger;
     private readonly Lock _gate = new();
     private FileSystemWatcher? _watcher;
+    private ITimer? _debounce;
+
+    /// <summary>How long the file must be quiet before it is read: one save fires several events, some mid-write.</summary>
+    public static readonly TimeSpan ReloadDebounce = TimeSpan.FromMilliseconds(150);
     private RuleSet _current = RuleSet.Empty;
 
     /// <summary>Creates the store.</summary>
@@ -66,9 +70,10 @@ public sealed partial class RuleStore : IHostedService, IDisposable
             {
                 NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.FileName | NotifyFilters.Size | NotifyFilters.CreationTime,
             };
-            _watcher.Changed += (_, _) => Reload();
-            _watcher.Created += (_, _) => Reload();
-            _watcher.Renamed += (_, _) => Reload();
+            _debounce = TimeProvider.System.CreateTimer(_ => Reload(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _watcher.Changed += (_, _) => _debounce.Change(ReloadDebounce, Timeout.InfiniteTimeSpan);
+            _watcher.Created += (_, _) => _debounce.Change(ReloadDebounce, Timeout.InfiniteTimeSpan);
+            _watcher.Renamed += (_, _) => _debounce.Change(ReloadDebounce, Timeout.InfiniteTimeSpan);
             _watcher.EnableRaisingEvents = true;
         }
 
@@ -114,7 +119,10 @@ public sealed partial class RuleStore : IHostedService, IDisposable
             throw new RuleValidationException([$"the rules file is larger than {RuleParser.DocumentBytesMax} bytes"]);
         }
 
-        return File.ReadAllText(_path);
+        var text = File.ReadAllText(_path);
+
+        // An empty file is a write in progress or a mistake, never "no limits": keep what is in force.
+        return string.IsNullOrWhiteSpace(text) ? throw new RuleValidationException(["the rules file is empty"]) : text;
     }
 
     private void Install(RuleSet rules)
@@ -139,6 +147,8 @@ public sealed partial class RuleStore : IHostedService, IDisposable
     {
         _watcher?.Dispose();
         _watcher = null;
+        _debounce?.Dispose();
+        _debounce = null;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Rate-limit rules loaded (version {Version})")]
