@@ -12,7 +12,7 @@ internal static class Banner
         foreach (var (module, endpoint) in node.DescribeEndpoints())
         {
             var hint = endpoint.Hint.Length > 0 ? $"   ({endpoint.Hint})" : "";
-            output.WriteLine($"  {module,-8}  {endpoint.Name}: {endpoint.Address}{hint}");
+            output.WriteLine($"  {module,-9}  {endpoint.Name}: {endpoint.Address}{hint}");
         }
 
         output.WriteLine("Press Ctrl-C to stop.");

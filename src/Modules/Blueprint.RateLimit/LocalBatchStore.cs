@@ -96,10 +96,19 @@ public sealed class LocalBatchStore(IRateLimitStore exact, TimeProvider timeProv
         return outcome.Allowed ? outcome with { RemainingPermits = outcome.RemainingPermits + want - hits } : outcome;
     }
 
-    // A reservation is spent within the time the limit takes to grant one batch, so stale permits
-    // cannot pile up across windows.
-    private static TimeSpan Lifetime(LimitSpec limit) =>
-        TimeSpan.FromMicroseconds(Math.Max(1, limit.MicrosecondsPerPermit) * (double)BatchPermits(limit));
+    // A reservation lives as long as the limit takes to grant one batch, within [100 ms, 1 s]: long
+    // enough that a fast limit's batches are used before they lapse, short enough that stale permits
+    // cannot pile up across windows (the error bound is one batch per node per lifetime).
+    private static TimeSpan Lifetime(LimitSpec limit) => TimeSpan.FromMicroseconds(Math.Clamp(
+        limit.MicrosecondsPerPermit * (double)BatchPermits(limit),
+        ReservationLifetimeMin.TotalMicroseconds,
+        ReservationLifetimeMax.TotalMicroseconds));
+
+    /// <summary>The shortest time a reservation may be spent in.</summary>
+    public static readonly TimeSpan ReservationLifetimeMin = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The longest time a reservation may be spent in.</summary>
+    public static readonly TimeSpan ReservationLifetimeMax = TimeSpan.FromSeconds(1);
 
     private sealed class Reserve
     {

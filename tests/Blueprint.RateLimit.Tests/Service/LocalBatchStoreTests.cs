@@ -71,4 +71,21 @@ public sealed class LocalBatchStoreTests
         await store.DecideAsync("k", Limit, 1, TestContext.Current.CancellationToken);
         Assert.Equal(2, store.RoundTrips);
     }
+
+    [Fact]
+    public async Task FastLimit_ReservationOutlivesTheTimeToGrantABatch()
+    {
+        // A million per second grants a batch of 100 in 100 µs; the reservation still lasts 100 ms,
+        // so a node does not burn a fresh batch on every request.
+        var time = new FakeTimeProvider();
+        var fast = new LimitSpec(RateLimitAlgorithm.TokenBucket, 1_000_000, TimeSpan.FromSeconds(1));
+        var store = new LocalBatchStore(new LocalRateLimitStore(time, 100), time, 100);
+        for (var i = 0; i < 100; i++)
+        {
+            Assert.True((await store.DecideAsync("k", fast, 1, TestContext.Current.CancellationToken)).Allowed);
+            time.Advance(TimeSpan.FromMilliseconds(0.5));
+        }
+
+        Assert.Equal(1, store.RoundTrips);
+    }
 }
