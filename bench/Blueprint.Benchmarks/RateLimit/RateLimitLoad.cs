@@ -116,8 +116,7 @@ internal static class RateLimitLoad
 
         if (name.StartsWith("raw-", StringComparison.Ordinal))
         {
-            var script = algorithm == RateLimitAlgorithm.Gcra ? "gcra" : "token_bucket";
-            var hash = await LoadScriptAsync(database, script);
+            var hash = await LoadScriptAsync(database, algorithm);
             var keys = Enumerable.Range(0, keyCount)
                 .Select(i => new RedisKey[] { string.Create(CultureInfo.InvariantCulture, $"{KvRateLimitStore.DefaultKeyPrefix}bench:raw:{tag}:{i}") })
                 .ToArray();
@@ -133,13 +132,9 @@ internal static class RateLimitLoad
         throw new FormatException($"unknown variant '{name}'; known: {AllVariants}");
     }
 
-    private static async Task<byte[]> LoadScriptAsync(IDatabase database, string script)
+    private static async Task<byte[]> LoadScriptAsync(IDatabase database, RateLimitAlgorithm algorithm)
     {
-        var assembly = typeof(KvRateLimitStore).Assembly;
-        await using var stream = assembly.GetManifestResourceStream($"Blueprint.RateLimit.Scripts.{script}.lua")
-            ?? throw new InvalidOperationException($"the embedded script {script}.lua is missing");
-        using var reader = new StreamReader(stream);
-        var text = await reader.ReadToEndAsync();
+        var text = KvRateLimitStore.ScriptText(algorithm);
         var reply = await database.ExecuteAsync("SCRIPT", "LOAD", text);
         return Convert.FromHexString((string)reply!);
     }

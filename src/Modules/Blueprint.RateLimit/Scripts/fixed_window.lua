@@ -12,23 +12,9 @@
 -- ARGV[4]  window length in us
 -- ARGV[5]  TTL margin in milliseconds, added to the time until the window ends
 -- Returns  {allowed 0/1, remaining permits, retry-after us, reset-after us}
--- Numbers go to the server as '%d' text: never '3.0' (Lua 5.4 floats) nor an exponent (a double's shortest form).
-local function int(x)
-  return string.format('%d', x)
-end
-
-local key = KEYS[1]
-local now
-if ARGV[1] == '' then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-else
-  now = tonumber(ARGV[1])
-end
-local permits = tonumber(ARGV[2])
+-- The prelude (_prelude.lua) defines int(), key, now, permits and margin.
 local limit = tonumber(ARGV[3])
 local window = tonumber(ARGV[4])
-local margin = tonumber(ARGV[5])
 
 -- An absent key is the initial state: the window holding now, empty, last seen now.
 local state = redis.call('HMGET', key, 'w', 'n', 'l')

@@ -12,23 +12,9 @@
 -- ARGV[4]  microseconds per permit
 -- ARGV[5]  TTL margin in milliseconds, added to the time until the bucket is full again
 -- Returns  {allowed 0/1, remaining permits, retry-after us, reset-after us}
--- Numbers go to the server as '%d' text: never '3.0' (Lua 5.4 floats) nor an exponent (a double's shortest form).
-local function int(x)
-  return string.format('%d', x)
-end
-
-local key = KEYS[1]
-local now
-if ARGV[1] == '' then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-else
-  now = tonumber(ARGV[1])
-end
-local permits = tonumber(ARGV[2])
+-- The prelude (_prelude.lua) defines int(), key, now, permits and margin.
 local capacity = tonumber(ARGV[3])
 local interval = tonumber(ARGV[4])
-local margin = tonumber(ARGV[5])
 local credit_max = capacity * interval
 
 -- An absent key is the initial state: a full bucket, last seen now.

@@ -21,6 +21,9 @@ public sealed class KvRateLimitStore : IRateLimitStore
 
     private static readonly string[] ScriptTexts = LoadScriptTexts();
 
+    /// <summary>The Lua text the store loads for <paramref name="algorithm"/>: the shared prelude and the algorithm's script.</summary>
+    public static string ScriptText(RateLimitAlgorithm algorithm) => ScriptTexts[(int)algorithm];
+
     private static readonly RedisValue ServerClock = RedisValue.EmptyString;
 
     private readonly IKvConnection _connection;
@@ -144,10 +147,12 @@ public sealed class KvRateLimitStore : IRateLimitStore
         // Indexed by RateLimitAlgorithm.
         string[] names = ["token_bucket", "gcra", "sliding_window_counter", "sliding_log", "fixed_window", "leaky_bucket"];
         var assembly = typeof(KvRateLimitStore).Assembly;
+        var prelude = ReadResource(assembly, "Blueprint.RateLimit.Scripts._prelude.lua");
         var texts = new string[names.Length];
         for (int i = 0; i < names.Length; i++)
         {
-            texts[i] = ReadResource(assembly, $"Blueprint.RateLimit.Scripts.{names[i]}.lua");
+            // A Redis script cannot include another: the shared argument handling is prepended.
+            texts[i] = prelude + "\n" + ReadResource(assembly, $"Blueprint.RateLimit.Scripts.{names[i]}.lua");
         }
 
         return texts;
