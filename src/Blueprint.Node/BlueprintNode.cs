@@ -49,7 +49,8 @@ public sealed class BlueprintNode : IAsyncDisposable
 
     /// <summary>Builds a node. Nothing listens until <see cref="StartAsync"/>.</summary>
     /// <param name="overrides">Configuration keys (such as <c>Node:HttpPort</c>) that win over every other layer.</param>
-    public static BlueprintNode Create(IReadOnlyDictionary<string, string?>? overrides = null)
+    /// <param name="services">Registrations made before the modules' own, which win over their defaults (tests pass a fake clock this way).</param>
+    public static BlueprintNode Create(IReadOnlyDictionary<string, string?>? overrides = null, Action<IServiceCollection>? services = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -82,6 +83,7 @@ public sealed class BlueprintNode : IAsyncDisposable
         builder.Services.AddOpenApi();
         builder.Services.AddProblemDetails();
 
+        services?.Invoke(builder.Services);
         var modules = SelectModules(builder.Configuration[$"{NodeOptions.Section}:{nameof(NodeOptions.Modules)}"]);
         foreach (var module in modules)
         {

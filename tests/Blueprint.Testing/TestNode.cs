@@ -41,9 +41,17 @@ public sealed class TestNode : IAsyncDisposable
     /// <param name="dataDir">An existing data directory to reuse (restart tests); null for a fresh temporary one.</param>
     /// <param name="settings">Extra configuration keys, for example <c>Node:Modules</c>.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
-    public static async Task<TestNode> StartAsync(
+    public static Task<TestNode> StartAsync(
         string? dataDir = null,
         IReadOnlyDictionary<string, string?>? settings = null,
+        CancellationToken cancellationToken = default) =>
+        StartAsync(dataDir, settings, null, cancellationToken);
+
+    /// <summary>Starts a node with registrations that win over the modules' defaults, such as a fake <see cref="TimeProvider"/>.</summary>
+    public static async Task<TestNode> StartAsync(
+        string? dataDir,
+        IReadOnlyDictionary<string, string?>? settings,
+        Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services,
         CancellationToken cancellationToken = default)
     {
         var owned = dataDir is null ? new TempDirectory("blueprint-node") : null;
@@ -63,7 +71,7 @@ public sealed class TestNode : IAsyncDisposable
             overrides[key] = value;
         }
 
-        var node = BlueprintNode.Create(overrides);
+        var node = BlueprintNode.Create(overrides, services);
         try
         {
             await node.StartAsync(cancellationToken);

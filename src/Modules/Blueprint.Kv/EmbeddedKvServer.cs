@@ -19,10 +19,13 @@ internal sealed partial class EmbeddedKvServer(
     IOptions<NodeOptions> nodeOptions,
     DataDirectory dataDirectory,
     IKvConnection connection,
+    TimeProvider timeProvider,
     ILoggerFactory loggerFactory,
     ILogger<EmbeddedKvServer> logger) : IHostedService, IDisposable
 {
     private GarnetServer? _server;
+    private ITimer? _checkpoints;
+    private int _checkpointRunning;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -41,11 +44,48 @@ internal sealed partial class EmbeddedKvServer(
         }
 
         LogStarted(logger, bind, options.Port, options.Persistence);
+        if (options.Persistence && options.CheckpointIntervalSeconds > 0)
+        {
+            var interval = TimeSpan.FromSeconds(options.CheckpointIntervalSeconds);
+            _checkpoints = timeProvider.CreateTimer(_ => _ = CheckpointAsync(), null, interval, interval);
+        }
+
         return Task.CompletedTask;
+    }
+
+    /// <summary>Takes a background checkpoint unless one from this timer is still running.</summary>
+    internal async Task CheckpointAsync()
+    {
+        if (Interlocked.Exchange(ref _checkpointRunning, 1) == 1)
+        {
+            return;
+        }
+
+        try
+        {
+            var multiplexer = await connection.GetAsync().ConfigureAwait(false);
+            var server = multiplexer.GetServer(multiplexer.GetEndPoints()[0]);
+            await server.ExecuteAsync("BGSAVE").ConfigureAwait(false);
+            LogPeriodicCheckpoint(logger);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            LogCheckpointFailed(logger, e);
+        }
+        finally
+        {
+            Volatile.Write(ref _checkpointRunning, 0);
+        }
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        if (_checkpoints is not null)
+        {
+            await _checkpoints.DisposeAsync().ConfigureAwait(false);
+            _checkpoints = null;
+        }
+
         if (_server is null)
         {
             return;
@@ -72,6 +112,8 @@ internal sealed partial class EmbeddedKvServer(
 
     public void Dispose()
     {
+        _checkpoints?.Dispose();
+        _checkpoints = null;
         _server?.Dispose();
         _server = null;
     }
@@ -117,6 +159,9 @@ internal sealed partial class EmbeddedKvServer(
     [LoggerMessage(Level = LogLevel.Information, Message = "Embedded KV checkpoint taken")]
     private static partial void LogCheckpointed(ILogger logger);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Embedded KV checkpoint at stop failed; the append-only file will be replayed at next start")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Embedded KV periodic checkpoint started")]
+    private static partial void LogPeriodicCheckpoint(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Embedded KV checkpoint failed; the append-only file still holds every write and is replayed at next start")]
     private static partial void LogCheckpointFailed(ILogger logger, Exception exception);
 }

@@ -1,6 +1,7 @@
 using Blueprint.Hosting;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Trace;
@@ -24,6 +25,7 @@ public sealed class KvModule : IBlueprintModule
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddValidatedOptions<KvOptions>(KvOptions.Section);
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<KvConnection>();
         builder.Services.AddSingleton<IKvConnection>(services => services.GetRequiredService<KvConnection>());
         var external = builder.Configuration[$"{KvOptions.Section}:{nameof(KvOptions.ConnectionString)}"];

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Blueprint.Kv;
 
 /// <summary>Options of the kv module (configuration section <c>Kv</c>).</summary>
-public sealed class KvOptions
+public sealed class KvOptions : IValidatableObject
 {
     /// <summary>The configuration section.</summary>
     public const string Section = "Kv";
@@ -34,12 +34,29 @@ public sealed class KvOptions
     [Range(0, 10_000, ErrorMessage = "must be from 0 (every operation) to 10000 milliseconds")]
     public int AofCommitFrequencyMs { get; set; }
 
+    /// <summary>
+    /// How often the embedded server takes a checkpoint (BGSAVE), which also truncates the
+    /// append-only file: the bound on its growth and on the replay at the next start. A checkpoint is
+    /// always taken at a graceful stop. <value>0 (only at stop) or 10–86400 seconds; default 300.</value>
+    /// </summary>
+    [Range(0, 86_400, ErrorMessage = "must be 0 (only at stop) or from 10 to 86400 seconds")]
+    public int CheckpointIntervalSeconds { get; set; } = 300;
+
     /// <summary>Whether the embedded server keeps an append-only file and checkpoints under the data directory. <value>Default true.</value></summary>
     public bool Persistence { get; set; } = true;
 
     /// <summary>How long connecting to, or one command against, the server may take. <value>100–60000 ms; default 5000.</value></summary>
     [Range(100, 60_000, ErrorMessage = "must be from 100 to 60000 milliseconds")]
     public int TimeoutMs { get; set; } = 5_000;
+
+    /// <inheritdoc />
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (CheckpointIntervalSeconds is > 0 and < 10)
+        {
+            yield return new ValidationResult("must be 0 (only at stop) or from 10 to 86400 seconds", [nameof(CheckpointIntervalSeconds)]);
+        }
+    }
 
     /// <summary>Whether an external server is configured.</summary>
     public bool IsExternal => !string.IsNullOrWhiteSpace(ConnectionString);

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+
 namespace Blueprint.Node.Tests.Kv;
 
 public sealed class KvPersistenceTests
@@ -31,5 +33,42 @@ public sealed class KvPersistenceTests
 
         await using var second = await TestNode.StartAsync(data.Path, volatileKv, TestContext.Current.CancellationToken);
         Assert.False((await (await second.RedisAsync()).GetDatabase().StringGetAsync("volatile:key")).HasValue);
+    }
+
+    [Fact]
+    public async Task CheckpointInterval_Elapsed_TakesACheckpointWithoutAStop()
+    {
+        using var data = new TempDirectory();
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        var settings = new Dictionary<string, string?> { ["Node:Modules"] = "kv", ["Kv:CheckpointIntervalSeconds"] = "60" };
+        await using var node = await TestNode.StartAsync(data.Path, settings, services => services.AddSingleton<TimeProvider>(clock), TestContext.Current.CancellationToken);
+        Assert.True(await (await node.RedisAsync()).GetDatabase().StringSetAsync("periodic:key", "v"));
+        var kv = Path.Combine(data.Path, "kv");
+        int Checkpoints() => Directory.EnumerateFiles(kv, "*", SearchOption.AllDirectories).Count(path => path.Contains("checkpoint", StringComparison.OrdinalIgnoreCase));
+        var before = Checkpoints();
+
+        clock.Advance(TimeSpan.FromSeconds(60));
+
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (Checkpoints() <= before)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"no checkpoint files appeared under {kv} within the deadline");
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+    }
+
+    [Fact]
+    public async Task CheckpointInterval_BelowTenSeconds_IsRejected()
+    {
+        using var data = new TempDirectory();
+        await using var node = BlueprintNode.Create(new Dictionary<string, string?>
+        {
+            ["Node:DataDir"] = data.Path,
+            ["Node:HttpPort"] = "0",
+            ["Node:Modules"] = "kv",
+            ["Kv:CheckpointIntervalSeconds"] = "5",
+        });
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => node.StartAsync(TestContext.Current.CancellationToken));
+        Assert.Contains("Kv:CheckpointIntervalSeconds = '5': must be 0 (only at stop) or from 10 to 86400 seconds", Assert.Single(StartupFailure.Describe(error)!), StringComparison.Ordinal);
     }
 }
