@@ -23,6 +23,19 @@ public sealed class FailModeTests
     public async Task KvStopped_OpenRulesUseTheFallbackClosedRulesDeny_ThenRecover()
     {
         var peer = await RedisServerPeer.StartAsync();
+        try
+        {
+            await RunAsync(peer);
+        }
+        finally
+        {
+            // Idempotent: the test stops the peer itself midway; a failure before that must not leak it.
+            await peer.DisposeAsync();
+        }
+    }
+
+    private static async Task RunAsync(RedisServerPeer peer)
+    {
         var port = peer.Port;
         await using var node = await RateLimitNode.StartAsync(Rules, new Dictionary<string, string?>
         {
