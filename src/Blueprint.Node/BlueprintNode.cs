@@ -187,9 +187,7 @@ public sealed class BlueprintNode : IAsyncDisposable
 
     private static List<IBlueprintModule> SelectModules(string? names)
     {
-        var wanted = (names ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(name => name.ToLowerInvariant())
-            .ToHashSet();
+        var wanted = new NodeOptions { Modules = names ?? "" }.ModuleNames;
         return ModuleCatalog.CreateAll().Where(module => wanted.Count == 0 || wanted.Contains(module.Name)).ToList();
     }
 

@@ -112,7 +112,7 @@ public sealed partial class RateLimitService
     public RuleSet Rules => _rules.Current;
 
     /// <summary>Decides <paramref name="request"/>.</summary>
-    /// <exception cref="ArgumentException">The request is malformed (too many descriptors, negative hits, an empty key).</exception>
+    /// <exception cref="InvalidRateLimitRequestException">The request is malformed (too many descriptors, negative hits, an empty key).</exception>
     public async Task<RateLimitResult> CheckAsync(RateLimitRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -134,24 +134,24 @@ public sealed partial class RateLimitService
     {
         if (string.IsNullOrEmpty(request.Domain))
         {
-            throw new ArgumentException("domain is required", nameof(request));
+            throw new InvalidRateLimitRequestException("domain is required");
         }
 
         if (request.Descriptors.Count == 0 || request.Descriptors.Count > _options.DescriptorsPerRequestMax)
         {
-            throw new ArgumentException($"descriptors must hold 1 to {_options.DescriptorsPerRequestMax} descriptors; got {request.Descriptors.Count}", nameof(request));
+            throw new InvalidRateLimitRequestException($"descriptors must hold 1 to {_options.DescriptorsPerRequestMax} descriptors; got {request.Descriptors.Count}");
         }
 
         if (request.Hits < 0)
         {
-            throw new ArgumentException($"hits must be 0 or more; got {request.Hits}", nameof(request));
+            throw new InvalidRateLimitRequestException($"hits must be 0 or more; got {request.Hits}");
         }
 
         foreach (var descriptor in request.Descriptors)
         {
             if (descriptor.Count == 0 || descriptor.Count > RuleParser.DepthMax || descriptor.Any(entry => string.IsNullOrEmpty(entry.Key) || entry.Value is null))
             {
-                throw new ArgumentException($"each descriptor needs 1 to {RuleParser.DepthMax} entries, each with a key and a value", nameof(request));
+                throw new InvalidRateLimitRequestException($"each descriptor needs 1 to {RuleParser.DepthMax} entries, each with a key and a value");
             }
         }
     }
@@ -209,10 +209,8 @@ public sealed partial class RateLimitService
             return status.ShadowLimited ? "shadow_limited" : "limited";
         }
 
-        var limit = spec.Algorithm is RateLimitAlgorithm.TokenBucket or RateLimitAlgorithm.Gcra or RateLimitAlgorithm.LeakyBucket
-            ? spec.EffectiveBurstPermits
-            : spec.RequestsPerUnit;
-        return status.RemainingPermits <= limit * _options.NearLimitRatio ? "near_limit" : "allowed";
+        // The most a limit can have left is what one decision may ask for: the burst, or the window's limit.
+        return status.RemainingPermits <= spec.HitsMax * _options.NearLimitRatio ? "near_limit" : "allowed";
     }
 
     private void Count(MatchedRule match, string outcome) =>
@@ -223,4 +221,26 @@ public sealed partial class RateLimitService
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Rate limiting recovered: the KV answers again")]
     private static partial void LogRecovered(ILogger logger);
+}
+
+/// <summary>A check that is not one: the message says why, in words fit for an API client.</summary>
+public sealed class InvalidRateLimitRequestException : ArgumentException
+{
+    /// <summary>Creates the exception.</summary>
+    public InvalidRateLimitRequestException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public InvalidRateLimitRequestException()
+        : base("invalid rate-limit check")
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public InvalidRateLimitRequestException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
 }

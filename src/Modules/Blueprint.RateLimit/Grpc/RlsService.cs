@@ -32,9 +32,9 @@ public sealed class RlsService : Envoy.RateLimitService.RateLimitServiceBase
         {
             result = await _service.CheckAsync(ToCheck(request), context.CancellationToken).ConfigureAwait(false);
         }
-        catch (ArgumentException e)
+        catch (InvalidRateLimitRequestException e)
         {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, e.Message.Split(" (Parameter", 2)[0]));
+            throw new RpcException(new Status(StatusCode.InvalidArgument, e.Message));
         }
 
         return ToResponse(result);

@@ -68,9 +68,9 @@ internal static class CheckEndpoint
             var result = await service.CheckAsync(request, context.RequestAborted);
             return Results.Json(ToResponse(result), Json);
         }
-        catch (ArgumentException e)
+        catch (InvalidRateLimitRequestException e)
         {
-            return Problem(e.Message.Split(" (Parameter", 2)[0]);
+            return Problem(e.Message);
         }
     }
 

@@ -21,3 +21,21 @@ else
 end
 local permits = tonumber(ARGV[2])
 local margin = tonumber(ARGV[5])
+
+-- The window a (clamped) time falls in, for the window algorithms, as Blueprint.Core's FixedWindow
+-- and SlidingWindowCounter do it: time never goes back (the later of now and the last time seen),
+-- and the window never goes back (the later of now's window and the stored one; a time inside an
+-- earlier window counts as the stored window's start). Returns the window start and the clamped now.
+local function window_of(now, last, stored_start, window)
+  if last > now then
+    now = last
+  end
+  local start = math.floor(now / window) * window
+  if stored_start > start then
+    start = stored_start
+  end
+  if start > now then
+    now = start
+  end
+  return start, now
+end

@@ -30,17 +30,9 @@ if state[1] then
   last = tonumber(state[4])
 end
 
--- A timestamp earlier than one already seen counts as the later one.
-if last > now then
-  now = last
-end
-local start = math.floor(now / window) * window
-if stored_start > start then
-  start = stored_start
-end
-if start > now then
-  now = start
-end
+-- A timestamp earlier than one already seen counts as the later one; windows never go back.
+local start
+start, now = window_of(now, last, stored_start, window)
 if start ~= stored_start then
   if start == stored_start + window then
     previous = current
