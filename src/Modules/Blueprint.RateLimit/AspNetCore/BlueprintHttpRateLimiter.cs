@@ -22,6 +22,7 @@ namespace Blueprint.RateLimit.AspNetCore;
 public sealed class BlueprintHttpRateLimiter : PartitionedRateLimiter<HttpContext>
 {
     private static readonly RateLimitLease Undecided = new DecisionLease(false, null);
+    private static readonly RateLimitLease Unlimited = new DecisionLease(true, null);
     private readonly RateLimitService _service;
     private readonly HttpRateLimitOptions _options;
     private readonly HashSet<IPAddress> _trustedProxies;
@@ -45,23 +46,59 @@ public sealed class BlueprintHttpRateLimiter : PartitionedRateLimiter<HttpContex
     protected override async ValueTask<RateLimitLease> AcquireAsyncCore(HttpContext resource, int permitCount, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(resource);
-        var descriptors = Descriptors(resource);
-        if (descriptors.Count == 0 || _options.ExcludedPaths.Any(path => resource.Request.Path.StartsWithSegments(path, StringComparison.OrdinalIgnoreCase)))
+        if (IsExcluded(resource.Request.Path))
         {
-            return new DecisionLease(true, null);
+            return Unlimited;
+        }
+
+        var descriptors = Descriptors(resource);
+        if (descriptors.Count == 0)
+        {
+            return Unlimited;
         }
 
         var result = await _service.CheckAsync(new RateLimitRequest(_options.Domain, descriptors, permitCount), cancellationToken).ConfigureAwait(false);
-        var tightest = result.Statuses.Where(status => status.Rule is { Limit.Unlimited: false })
-            .OrderBy(status => status.Code == DescriptorCode.OverLimit ? 0 : 1)
-            .ThenBy(status => status.RemainingPermits)
-            .FirstOrDefault();
-        if (tightest is not null)
+        if (Tightest(result) is { } tightest)
         {
             WriteHeaders(resource.Response, tightest);
         }
 
         return new DecisionLease(!result.OverLimit, result.OverLimit ? result.RetryAfter : null);
+    }
+
+    private bool IsExcluded(PathString path)
+    {
+        foreach (var excluded in _options.ExcludedPaths)
+        {
+            if (path.StartsWithSegments(excluded, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    // The status whose headers the client sees: one over its limit first, else the one with least left.
+    private static DescriptorStatus? Tightest(RateLimitResult result)
+    {
+        DescriptorStatus? tightest = null;
+        foreach (var status in result.Statuses)
+        {
+            if (status.Rule is not { Limit.Unlimited: false })
+            {
+                continue;
+            }
+
+            var over = status.Code == DescriptorCode.OverLimit;
+            var tightestOver = tightest?.Code == DescriptorCode.OverLimit;
+            if (tightest is null || (over && !tightestOver) || (over == tightestOver && status.RemainingPermits < tightest.RemainingPermits))
+            {
+                tightest = status;
+            }
+        }
+
+        return tightest;
     }
 
     /// <summary>The descriptors of <paramref name="context"/>, one per enabled partition.</summary>
