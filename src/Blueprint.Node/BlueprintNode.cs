@@ -58,10 +58,7 @@ public sealed class BlueprintNode : IAsyncDisposable
             Args = [],
         });
         builder.Configuration.Sources.Clear();
-        builder.Configuration
-            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true, reloadOnChange: false)
-            .AddEnvironmentVariables(EnvironmentPrefix)
-            .AddInMemoryCollection(overrides ?? new Dictionary<string, string?>());
+        AddLayers(builder.Configuration, overrides);
 
         builder.Services.AddValidatedOptions<NodeOptions>(NodeOptions.Section);
         builder.Services.AddSingleton<IValidateOptions<NodeOptions>, NodeOptionsValidator>();
@@ -104,6 +101,17 @@ public sealed class BlueprintNode : IAsyncDisposable
 
         return new BlueprintNode(app, modules);
     }
+
+    /// <summary>The configuration a node would read, without building one (for verbs that work on a node's data).</summary>
+    /// <param name="overrides">Keys that win over every other layer.</param>
+    public static IConfiguration LoadConfiguration(IReadOnlyDictionary<string, string?>? overrides = null) =>
+        AddLayers(new ConfigurationBuilder(), overrides).Build();
+
+    private static IConfigurationBuilder AddLayers(IConfigurationBuilder configuration, IReadOnlyDictionary<string, string?>? overrides) =>
+        configuration
+            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true, reloadOnChange: false)
+            .AddEnvironmentVariables(EnvironmentPrefix)
+            .AddInMemoryCollection(overrides ?? new Dictionary<string, string?>());
 
     /// <summary>The largest request body any endpoint accepts unless it sets its own limit: 1 MiB.</summary>
     public const long RequestBodyMaxBytes = 1024 * 1024;

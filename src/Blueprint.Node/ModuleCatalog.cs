@@ -1,6 +1,7 @@
 using Blueprint.Hosting;
 using Blueprint.Kv;
 using Blueprint.RateLimit;
+using Blueprint.Shortener;
 using Blueprint.Sql;
 
 namespace Blueprint.Node;
@@ -14,6 +15,7 @@ public static class ModuleCatalog
         new KvModule(),
         new SqlModule(),
         new RateLimitModule(),
+        new ShortenerModule(),
     ];
 
     /// <summary>The names of the available modules.</summary>

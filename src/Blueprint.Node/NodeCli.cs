@@ -4,7 +4,7 @@ using Blueprint.Lab;
 
 namespace Blueprint.Node;
 
-/// <summary>The command line of <c>blueprint</c>: <c>run</c> (the default), <c>version</c> and <c>lab</c>.</summary>
+/// <summary>The command line of <c>blueprint</c>: <c>run</c> (the default), <c>version</c>, <c>lab</c> and <c>shortener</c>.</summary>
 public static class NodeCli
 {
     /// <summary>Parses <paramref name="args"/> and runs the verb; returns the process exit code.</summary>
@@ -40,6 +40,7 @@ public static class NodeCli
         root.Subcommands.Add(run);
         root.Subcommands.Add(CreateVersionCommand());
         root.Subcommands.Add(LabCommand.Create());
+        root.Subcommands.Add(ShortenerCommand.Create());
         return root;
     }
 

@@ -97,7 +97,20 @@ internal sealed partial class EmbeddedKvServer(
             {
                 var multiplexer = await connection.GetAsync(cancellationToken).ConfigureAwait(false);
                 var server = multiplexer.GetServer(multiplexer.GetEndPoints()[0]);
-                await server.ExecuteAsync("SAVE").WaitAsync(cancellationToken).ConfigureAwait(false);
+                for (var attempt = 1; ; attempt++)
+                {
+                    try
+                    {
+                        await server.ExecuteAsync("SAVE").WaitAsync(cancellationToken).ConfigureAwait(false);
+                        break;
+                    }
+                    catch (RedisServerException e) when (attempt < 50 && e.Message.Contains("in progress", StringComparison.OrdinalIgnoreCase))
+                    {
+                        // A periodic background checkpoint is still running: wait for it, then take the final one.
+                        await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+
                 LogCheckpointed(logger);
             }
             catch (Exception e) when (e is RedisException or OperationCanceledException or TimeoutException)
