@@ -1,27 +1,64 @@
 using System.CommandLine;
 using System.ComponentModel.DataAnnotations;
 using Blueprint.Hosting;
+using Blueprint.Shortener;
 using Blueprint.Shortener.Access;
 using Blueprint.Sql;
 using Microsoft.Extensions.Configuration;
 
 namespace Blueprint.Node;
 
-/// <summary><c>blueprint shortener create-key [--data-dir DIR]</c>: makes an API key for the node that uses that data directory.</summary>
+/// <summary>
+/// <c>blueprint shortener create-key|reshard [--data-dir DIR]</c>: work on the shortener's databases
+/// of the node that uses that data directory, with the node's configuration layers. Both work while
+/// the node runs.
+/// </summary>
 internal static class ShortenerCommand
 {
     public static Command Create()
     {
-        var dataDir = new Option<string>("--data-dir") { Description = "The data directory of the node the key is for (default: the one the node would use, ./.blueprint)." };
-        var createKey = new Command("create-key", "Create an API key for the node's URL shortener and print it; only its hash is stored. Works while the node runs.");
-        createKey.Options.Add(dataDir);
-        createKey.SetAction((parse, cancellationToken) => CreateKeyAsync(parse.GetValue(dataDir), cancellationToken));
         var shortener = new Command("shortener", "Manage the URL shortener of a node.");
+
+        var createKey = new Command("create-key", "Create an API key for the node's URL shortener and print it; only its hash is stored.");
+        var keyDataDir = DataDirOption();
+        createKey.Options.Add(keyDataDir);
+        createKey.SetAction((parse, cancellationToken) => WithDatabaseAsync(parse.GetValue(keyDataDir), async (database, _, _) =>
+        {
+            var key = await ApiKeys.CreateAsync(database, TimeProvider.System, cancellationToken).ConfigureAwait(false);
+            await Console.Out.WriteLineAsync(key).ConfigureAwait(false);
+        }));
         shortener.Subcommands.Add(createKey);
+
+        var reshard = new Command("reshard", "Copy every link to the shard that Shortener:Shards assigns it (run with the new list); with --prune, also delete it where it was. See docs/shortener.md.");
+        var reshardDataDir = DataDirOption();
+        var prune = new Option<bool>("--prune") { Description = "Delete each moved link from where it was (once every node runs the new shard list)." };
+        reshard.Options.Add(reshardDataDir);
+        reshard.Options.Add(prune);
+        reshard.SetAction((parse, cancellationToken) => WithDatabaseAsync(parse.GetValue(reshardDataDir), async (database, configuration, directory) =>
+        {
+            var options = configuration.GetSection(ShortenerOptions.Section).Get<ShortenerOptions>() ?? new ShortenerOptions();
+            if (!IsValid(ShortenerOptions.Section, options))
+            {
+                throw new OptionsInvalidException();
+            }
+
+            if (options.Shards.Count == 0)
+            {
+                await Console.Error.WriteLineAsync("blueprint: Shortener:Shards is empty: there is nothing to reshard into").ConfigureAwait(false);
+                throw new OptionsInvalidException();
+            }
+
+            var (copied, pruned) = await ShortenerMaintenance.ReshardAsync(database, options, directory, parse.GetValue(prune), cancellationToken).ConfigureAwait(false);
+            await Console.Out.WriteLineAsync($"copied {copied} links to their shards; deleted {pruned} from where they were").ConfigureAwait(false);
+        }));
+        shortener.Subcommands.Add(reshard);
         return shortener;
     }
 
-    private static async Task<int> CreateKeyAsync(string? dataDir, CancellationToken cancellationToken)
+    private static Option<string> DataDirOption() =>
+        new("--data-dir") { Description = "The data directory of the node (default: the one the node would use, ./.blueprint)." };
+
+    private static async Task<int> WithDatabaseAsync(string? dataDir, Func<ISqlDatabase, IConfiguration, DataDirectory, Task> action)
     {
         var overrides = new Dictionary<string, string?>();
         if (!string.IsNullOrWhiteSpace(dataDir))
@@ -32,27 +69,24 @@ internal static class ShortenerCommand
         var configuration = BlueprintNode.LoadConfiguration(overrides);
         var node = configuration.GetSection(NodeOptions.Section).Get<NodeOptions>() ?? new NodeOptions();
         var sql = configuration.GetSection(SqlOptions.Section).Get<SqlOptions>() ?? new SqlOptions();
-        var errors = new List<ValidationResult>();
-        if (!Validator.TryValidateObject(sql, new ValidationContext(sql), errors, validateAllProperties: true))
-        {
-            foreach (var error in errors)
-            {
-                await Console.Error.WriteLineAsync($"blueprint: {SqlOptions.Section}:{string.Join(",", error.MemberNames)}: {error.ErrorMessage}").ConfigureAwait(false);
-            }
-
-            return StartupFailure.ExitCode;
-        }
-
         try
         {
+            if (!IsValid(SqlOptions.Section, sql))
+            {
+                return StartupFailure.ExitCode;
+            }
+
             var directory = new DataDirectory(node.DataDir);
             var database = SqlDatabases.Open(sql, directory);
             await using (database.ConfigureAwait(false))
             {
-                var key = await ApiKeys.CreateAsync(database, TimeProvider.System, cancellationToken).ConfigureAwait(false);
-                await Console.Out.WriteLineAsync(key).ConfigureAwait(false);
+                await action(database, configuration, directory).ConfigureAwait(false);
                 return 0;
             }
+        }
+        catch (OptionsInvalidException)
+        {
+            return StartupFailure.ExitCode;
         }
         catch (StartupProblemException e)
         {
@@ -61,8 +95,27 @@ internal static class ShortenerCommand
         }
         catch (System.Data.Common.DbException e)
         {
-            await Console.Error.WriteLineAsync($"blueprint: could not create a key in the database ({e.Message})").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"blueprint: the database failed ({e.Message})").ConfigureAwait(false);
             return 1;
         }
     }
+
+    private static bool IsValid(string section, object options)
+    {
+        var errors = new List<ValidationResult>();
+        if (Validator.TryValidateObject(options, new ValidationContext(options), errors, validateAllProperties: true))
+        {
+            return true;
+        }
+
+        foreach (var error in errors)
+        {
+            Console.Error.WriteLine($"blueprint: {section}:{string.Join(",", error.MemberNames)}: {error.ErrorMessage}");
+        }
+
+        return false;
+    }
+
+    /// <summary>Options were invalid and have been reported.</summary>
+    private sealed class OptionsInvalidException : Exception;
 }

@@ -80,6 +80,68 @@ public sealed class StorageTests
     }
 
     [Fact]
+    public async Task Resharding_copies_then_prunes_and_every_link_still_redirects_with_its_clicks()
+    {
+        using var directory = new TempDirectory("shortener-reshard");
+        var codes = new List<string>();
+        await using (var single = await ShortenerHarness.StartAsync(dataDir: directory.Path))
+        {
+            for (var i = 0; i < 40; i++)
+            {
+                codes.Add(await single.CreateAsync(new { url = $"https://example.com/{i}" }));
+            }
+
+            codes.Add(await single.CreateAsync(new { url = "https://example.com/alias", alias = "moved-alias" }));
+            for (var i = 0; i < 3; i++)
+            {
+                await single.FollowOnceAsync("moved-alias", "https://ref.example/", "curl/8.5.0");
+            }
+
+            await single.Get<ClickRecorder>().FlushAsync(TestContext.Current.CancellationToken);
+        }
+
+        var shards = new Dictionary<string, string?>
+        {
+            ["Shortener:Shards:0:Name"] = "s0",
+            ["Shortener:Shards:1:Name"] = "s1",
+            ["Shortener:Shards:2:Name"] = "s2",
+        };
+        var options = new ShortenerOptions { Shards = [new() { Name = "s0" }, new() { Name = "s1" }, new() { Name = "s2" }] };
+        var data = new DataDirectory(directory.Path);
+        var primary = SqlDatabases.Open(new SqlOptions(), data);
+        await using (primary)
+        {
+            Assert.Equal((41L, 0L), await ShortenerMaintenance.ReshardAsync(primary, options, data, prune: false, TestContext.Current.CancellationToken));
+            Assert.Equal((0L, 0L), await ShortenerMaintenance.ReshardAsync(primary, options, data, prune: false, TestContext.Current.CancellationToken));
+            Assert.Equal(41, await CountLinksAsync(primary)); // copied, not yet moved: nodes on the old list still find them
+        }
+
+        // The prune through the verb, configured as an operator would: environment variables with the new list.
+        await using (var verb = NodeProcess.Start(["shortener", "reshard", "--data-dir", directory.Path, "--prune"], directory.Path, new Dictionary<string, string>
+        {
+            ["BLUEPRINT_Shortener__Shards__0__Name"] = "s0",
+            ["BLUEPRINT_Shortener__Shards__1__Name"] = "s1",
+            ["BLUEPRINT_Shortener__Shards__2__Name"] = "s2",
+        }))
+        {
+            Assert.Equal(0, await verb.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+            Assert.Equal("copied 0 links to their shards; deleted 41 from where they were", verb.StandardOutput.Trim());
+        }
+
+        await using var sharded = await ShortenerHarness.StartAsync(shards, dataDir: directory.Path);
+        Assert.Equal(0, await CountLinksAsync(sharded.Get<LinkStore>().Primary));
+        Assert.Equal(41, await sharded.Get<LinkStore>().CountAsync(TestContext.Current.CancellationToken));
+        foreach (var code in codes)
+        {
+            Assert.Equal(HttpStatusCode.Found, (await sharded.FollowOnceAsync(code)).Status);
+        }
+
+        var stats = await sharded.Client.GetFromJsonAsync<JsonElement>("/api/links/moved-alias/stats", TestContext.Current.CancellationToken);
+        Assert.Equal(3, stats.GetProperty("totalClicks").GetInt64());
+        Assert.Equal("ref.example", stats.GetProperty("topReferrers")[0].GetProperty("referrer").GetString());
+    }
+
+    [Fact]
     public async Task The_shortener_runs_on_PostgreSQL_with_byte_order_pages_and_counted_clicks()
     {
         await using var postgres = await PostgresPeer.StartAsync();

@@ -75,10 +75,7 @@ internal sealed class LinkStore : IAsyncDisposable
         var connection = await ShardOf(link.Code).OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            await using var command = Command(connection,
-                "INSERT INTO shortener_links (code, url, id, redirect_type, created_at, expires_at) VALUES (@code, @url, @id, @type, @created, @expires) ON CONFLICT (code) DO NOTHING",
-                ("@code", link.Code), ("@url", link.Url), ("@id", link.Id), ("@type", link.RedirectType),
-                ("@created", link.CreatedAt.ToUnixTimeMilliseconds()), ("@expires", link.ExpiresAt?.ToUnixTimeMilliseconds()));
+            await using var command = InsertCommand(connection, link);
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
         }
     }
@@ -96,9 +93,11 @@ internal sealed class LinkStore : IAsyncDisposable
     }
 
     /// <summary>Deletes the link and its click counts; false when there was none.</summary>
-    public async Task<bool> DeleteAsync(string code, CancellationToken cancellationToken)
+    public Task<bool> DeleteAsync(string code, CancellationToken cancellationToken) => DeleteFromAsync(ShardOf(code), code, cancellationToken);
+
+    private static async Task<bool> DeleteFromAsync(ISqlDatabase database, string code, CancellationToken cancellationToken)
     {
-        var connection = await ShardOf(code).OpenAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
             var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
@@ -111,7 +110,7 @@ internal sealed class LinkStore : IAsyncDisposable
                     deleted = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 }
 
-                foreach (var table in (string[])["shortener_clicks_daily", "shortener_clicks_referrers", "shortener_clicks_agents"])
+                foreach (var (table, _) in ClickTables)
                 {
                     await using var command = Command(connection, $"DELETE FROM {table} WHERE code = @code", ("@code", code));
                     command.Transaction = transaction;
@@ -134,22 +133,62 @@ internal sealed class LinkStore : IAsyncDisposable
         var merged = new List<Link>();
         foreach (var shard in _shards.Values)
         {
-            var connection = await shard.OpenAsync(cancellationToken).ConfigureAwait(false);
-            await using (connection.ConfigureAwait(false))
-            {
-                await using var command = Command(connection,
-                    $"SELECT {Columns} FROM shortener_links WHERE code > @after ORDER BY code LIMIT @limit",
-                    ("@after", after ?? ""), ("@limit", limit));
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    merged.Add(ReadLink(reader));
-                }
-            }
+            merged.AddRange(await PageAsync(shard, after ?? "", limit, cancellationToken).ConfigureAwait(false));
         }
 
         merged.Sort((left, right) => string.CompareOrdinal(left.Code, right.Code));
         return merged.Count > limit ? merged.GetRange(0, limit) : merged;
+    }
+
+    /// <summary>
+    /// Moves every link (with its click rows) that is not in the shard the ring assigns it to, from
+    /// the node's database or any shard: copied first (<c>ON CONFLICT DO NOTHING</c>, so a rerun is
+    /// harmless), and deleted from where it was only when <paramref name="prune"/> is set. Run with
+    /// the new shard list; see docs/shortener.md for the procedure.
+    /// </summary>
+    public async Task<(long Copied, long Pruned)> ReshardAsync(bool prune, CancellationToken cancellationToken)
+    {
+        if (_ring is null)
+        {
+            return (0, 0);
+        }
+
+        long copied = 0;
+        long pruned = 0;
+        foreach (var source in _owned.Cast<ISqlDatabase>().Prepend(_primary))
+        {
+            var after = "";
+            while (true)
+            {
+                var page = await PageAsync(source, after, 1000, cancellationToken).ConfigureAwait(false);
+                if (page.Count == 0)
+                {
+                    break;
+                }
+
+                after = page[^1].Code;
+                foreach (var link in page)
+                {
+                    var owner = ShardOf(link.Code);
+                    if (ReferenceEquals(owner, source))
+                    {
+                        continue;
+                    }
+
+                    if (await CopyAsync(source, owner, link, cancellationToken).ConfigureAwait(false))
+                    {
+                        copied++;
+                    }
+
+                    if (prune && await DeleteFromAsync(source, link.Code, cancellationToken).ConfigureAwait(false))
+                    {
+                        pruned++;
+                    }
+                }
+            }
+        }
+
+        return (copied, pruned);
     }
 
     /// <summary>Every code, shard by shard, streamed (for the Bloom filter).</summary>
@@ -296,6 +335,78 @@ internal sealed class LinkStore : IAsyncDisposable
 
         return command;
     }
+
+    private static async Task<List<Link>> PageAsync(ISqlDatabase database, string after, int limit, CancellationToken cancellationToken)
+    {
+        var page = new List<Link>();
+        var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            await using var command = Command(connection,
+                $"SELECT {Columns} FROM shortener_links WHERE code > @after ORDER BY code LIMIT @limit", ("@after", after), ("@limit", limit));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                page.Add(ReadLink(reader));
+            }
+        }
+
+        return page;
+    }
+
+    /// <summary>Copies a link and its click rows into <paramref name="target"/>, in one transaction; false when the target already had it.</summary>
+    private static async Task<bool> CopyAsync(ISqlDatabase source, ISqlDatabase target, Link link, CancellationToken cancellationToken)
+    {
+        var rows = new List<(string Table, string Column, object Key, long Clicks)>();
+        var from = await source.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (from.ConfigureAwait(false))
+        {
+            foreach (var (table, column) in ClickTables)
+            {
+                await using var command = Command(from, $"SELECT {column}, clicks FROM {table} WHERE code = @code", ("@code", link.Code));
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    rows.Add((table, column, reader.GetValue(0), reader.GetInt64(1)));
+                }
+            }
+        }
+
+        var to = await target.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (to.ConfigureAwait(false))
+        {
+            var transaction = await to.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                int inserted;
+                await using (var insert = InsertCommand(to, link))
+                {
+                    insert.Transaction = transaction;
+                    inserted = await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                foreach (var (table, column, key, clicks) in rows)
+                {
+                    await using var command = Command(to,
+                        $"INSERT INTO {table} (code, {column}, clicks) VALUES (@code, @key, @clicks) ON CONFLICT (code, {column}) DO NOTHING",
+                        ("@code", link.Code), ("@key", key), ("@clicks", clicks));
+                    command.Transaction = transaction;
+                    await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                return inserted == 1;
+            }
+        }
+    }
+
+    private static DbCommand InsertCommand(DbConnection connection, Link link) => Command(connection,
+        "INSERT INTO shortener_links (code, url, id, redirect_type, created_at, expires_at) VALUES (@code, @url, @id, @type, @created, @expires) ON CONFLICT (code) DO NOTHING",
+        ("@code", link.Code), ("@url", link.Url), ("@id", link.Id), ("@type", link.RedirectType),
+        ("@created", link.CreatedAt.ToUnixTimeMilliseconds()), ("@expires", link.ExpiresAt?.ToUnixTimeMilliseconds()));
+
+    private static readonly (string Table, string Column)[] ClickTables =
+        [("shortener_clicks_daily", "day"), ("shortener_clicks_referrers", "referrer"), ("shortener_clicks_agents", "family")];
 
     private static async Task<long> ScalarAsync(ISqlDatabase database, string sql, CancellationToken cancellationToken)
     {
