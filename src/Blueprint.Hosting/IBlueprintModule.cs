@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Hosting;
 
@@ -24,6 +25,14 @@ public interface IBlueprintModule
 
     /// <summary>Registers options, services, hosted services and health checks.</summary>
     void AddServices(IHostApplicationBuilder builder);
+
+    /// <summary>
+    /// Adds middleware at the very front of the node's pipeline, before error handling and routing:
+    /// only for a hot path that must cost little more than the server itself. Most modules add none.
+    /// </summary>
+    void UseFrontMiddleware(IApplicationBuilder app)
+    {
+    }
 
     /// <summary>Maps the module's HTTP endpoints, if it has any.</summary>
     void MapEndpoints(IEndpointRouteBuilder endpoints);

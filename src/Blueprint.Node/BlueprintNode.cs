@@ -88,6 +88,11 @@ public sealed class BlueprintNode : IAsyncDisposable
         }
 
         var app = builder.Build();
+        foreach (var module in modules)
+        {
+            module.UseFrontMiddleware(app);
+        }
+
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapServiceDefaults();

@@ -116,6 +116,14 @@ public sealed class StorageTests
             Assert.Equal(41, await CountLinksAsync(primary)); // copied, not yet moved: nodes on the old list still find them
         }
 
+        // A node already on the new list, mid-roll: it finds every link, and a delete there is not undone by the prune.
+        await using (var rolled = await ShortenerHarness.StartAsync(shards, dataDir: directory.Path))
+        {
+            Assert.Equal(HttpStatusCode.Found, (await rolled.FollowOnceAsync(codes[0])).Status);
+            using var deleted = await rolled.Client.DeleteAsync($"/api/links/{codes[0]}", TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        }
+
         // The prune through the verb, configured as an operator would: environment variables with the new list.
         await using (var verb = NodeProcess.Start(["shortener", "reshard", "--data-dir", directory.Path, "--prune"], directory.Path, new Dictionary<string, string>
         {
@@ -125,13 +133,14 @@ public sealed class StorageTests
         }))
         {
             Assert.Equal(0, await verb.WaitForExitAsync(TimeSpan.FromSeconds(60)));
-            Assert.Equal("copied 0 links to their shards; deleted 41 from where they were", verb.StandardOutput.Trim());
+            Assert.Equal("copied 0 links to their shards; deleted 40 from where they were", verb.StandardOutput.Trim());
         }
 
         await using var sharded = await ShortenerHarness.StartAsync(shards, dataDir: directory.Path);
         Assert.Equal(0, await CountLinksAsync(sharded.Get<LinkStore>().Primary));
-        Assert.Equal(41, await sharded.Get<LinkStore>().CountAsync(TestContext.Current.CancellationToken));
-        foreach (var code in codes)
+        Assert.Equal(40, await sharded.Get<LinkStore>().CountAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(HttpStatusCode.NotFound, (await sharded.FollowOnceAsync(codes[0])).Status);
+        foreach (var code in codes.Skip(1))
         {
             Assert.Equal(HttpStatusCode.Found, (await sharded.FollowOnceAsync(code)).Status);
         }

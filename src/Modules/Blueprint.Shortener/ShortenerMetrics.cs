@@ -15,7 +15,8 @@ internal sealed class ShortenerMetrics
     public ShortenerMetrics(IMeterFactory meters)
     {
         var meter = meters.Create(ServiceDefaults.ServiceName);
-        _redirects = meter.CreateCounter<long>("blueprint.shortener.redirects", description: "Redirect requests by outcome (redirected, expired, not_found).");
+        // Redirects that succeed are counted by ASP.NET Core's http.server.request.duration (route /{code}, status 301/302): not again here, on the hot path.
+        _redirects = meter.CreateCounter<long>("blueprint.shortener.redirects.failed", description: "Redirect requests that did not redirect, by outcome (expired, not_found).");
         _lookups = meter.CreateCounter<long>("blueprint.shortener.lookups", description: "Near-cache misses by the layer that answered (bloom, kv, sql).");
         _clicksDropped = meter.CreateCounter<long>("blueprint.shortener.clicks.dropped", description: "Clicks not recorded, by reason (buffer_full, write_failed).");
         _created = meter.CreateCounter<long>("blueprint.shortener.links.created", description: "Links created, by kind (generated, alias).");

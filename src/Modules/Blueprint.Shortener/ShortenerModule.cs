@@ -4,7 +4,9 @@ using Blueprint.Shortener.Caching;
 using Blueprint.Shortener.Clicks;
 using Blueprint.Shortener.Http;
 using Blueprint.Shortener.Storage;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -41,6 +43,17 @@ public sealed class ShortenerModule : IBlueprintModule
         builder.Services.AddSingleton<ClickRecorder>();
         builder.Services.AddHostedService<ShortenerLifecycle>();
         builder.Services.AddHostedService(services => services.GetRequiredService<ClickRecorder>());
+    }
+
+    /// <inheritdoc />
+    public void UseFrontMiddleware(IApplicationBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        // Hot redirects skip error handling and routing; with the node's own HTTP rate limits on, they must not.
+        if (!app.ApplicationServices.GetRequiredService<IConfiguration>().GetValue<bool>("RateLimit:Http:Enabled"))
+        {
+            LinkEndpoints.UseHotRedirects(app);
+        }
     }
 
     /// <inheritdoc />

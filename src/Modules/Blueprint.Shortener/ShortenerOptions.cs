@@ -64,9 +64,9 @@ public sealed class ShortenerOptions : IValidatableObject
     [Range(1, 10_000_000, ErrorMessage = "must be from 1 to 10000000")]
     public int ClickBufferSize { get; set; } = 100_000;
 
-    /// <summary>The most clicks written in one SQL transaction. <value>1–100000; default 5000.</value></summary>
-    [Range(1, 100_000, ErrorMessage = "must be from 1 to 100000")]
-    public int ClickBatchSize { get; set; } = 5000;
+    /// <summary>The most clicks aggregated into one SQL transaction (per shard). <value>1–10000000; default 100000.</value></summary>
+    [Range(1, 10_000_000, ErrorMessage = "must be from 1 to 10000000")]
+    public int ClickBatchSize { get; set; } = 100_000;
 
     /// <summary>How long clicks gather before a write. <value>10–60000 ms; default 1000.</value></summary>
     [Range(10, 60_000, ErrorMessage = "must be from 10 to 60000 ms")]

@@ -100,7 +100,7 @@ internal sealed class ShortenerService : IDisposable
         }
         else
         {
-            // A generated code can only be taken by a custom alias of the same 7 characters: skip that ID.
+            // A generated code can only be taken by a custom alias of the same 7 characters, or be a reserved word: skip that ID.
             for (var attempt = 0; link is null; attempt++)
             {
                 if (attempt == GeneratedAttemptsMax)
@@ -110,7 +110,8 @@ internal sealed class ShortenerService : IDisposable
 
                 var id = await _codes.NextIdAsync(cancellationToken).ConfigureAwait(false);
                 var candidate = new Link(_codes.CodeOf(id), url, id, request.RedirectType, createdAt, expiresAt);
-                if (await _store.TryInsertAsync(candidate, cancellationToken).ConfigureAwait(false))
+                // A 7-character word such as "healthz" or "metrics" is a node path, never a code.
+                if (!AliasRules.Reserved.Contains(candidate.Code) && await _store.TryInsertAsync(candidate, cancellationToken).ConfigureAwait(false))
                 {
                     link = candidate;
                 }
@@ -118,7 +119,7 @@ internal sealed class ShortenerService : IDisposable
         }
 
         _metrics.Created(request.Alias is not null);
-        await _cache.OnCreatedAsync(link.Code, cancellationToken).ConfigureAwait(false);
+        await _cache.OnCreatedAsync(link).ConfigureAwait(false);
         return (link, CreateError.None, "");
     }
 
@@ -134,9 +135,17 @@ internal sealed class ShortenerService : IDisposable
             return false;
         }
 
-        await _cache.OnDeletedAsync(code, cancellationToken).ConfigureAwait(false);
-        var database = (await _kv.GetAsync(cancellationToken).ConfigureAwait(false)).GetDatabase();
-        await database.KeyDeleteAsync(ClickRecorder.UniqueKey(_options, code)).WaitAsync(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
+        await _cache.OnDeletedAsync(code).ConfigureAwait(false);
+        try
+        {
+            var database = (await _kv.GetAsync(CancellationToken.None).ConfigureAwait(false)).GetDatabase();
+            await database.KeyDeleteAsync(ClickRecorder.UniqueKey(_options, code)).WaitAsync(TimeSpan.FromSeconds(2), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception error) when (error is StackExchange.Redis.RedisException or TimeoutException)
+        {
+            // The link is gone; its unique-visitor estimate lingers until a link with this code counts again.
+        }
+
         return true;
     }
 

@@ -91,12 +91,20 @@ internal sealed partial class LinkCache : IAsyncDisposable
     /// </summary>
     public ValueTask<CachedLink?> FindAsync(string code, CancellationToken cancellationToken)
     {
+        return TryGetNear(code, out var hit) ? new ValueTask<CachedLink?>(hit) : FindSlowAsync(code, cancellationToken);
+    }
+
+    /// <summary>The link if this node's near cache has it: no I/O at all.</summary>
+    public bool TryGetNear(string code, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out CachedLink? link)
+    {
         if (_near is not null && _near.TryGet(code, out var hit))
         {
-            return new ValueTask<CachedLink?>(hit);
+            link = hit;
+            return true;
         }
 
-        return FindSlowAsync(code, cancellationToken);
+        link = null;
+        return false;
     }
 
     private async ValueTask<CachedLink?> FindSlowAsync(string code, CancellationToken cancellationToken)
@@ -109,9 +117,21 @@ internal sealed partial class LinkCache : IAsyncDisposable
 
         var epoch = Interlocked.Read(ref _invalidations);
         var key = _linkPrefix + code;
-        var database = (await _kv.GetAsync(cancellationToken).ConfigureAwait(false)).GetDatabase();
+        IDatabase? database = null;
+        RedisValue cached = default;
+        try
+        {
+            database = (await _kv.GetAsync(cancellationToken).ConfigureAwait(false)).GetDatabase();
+            cached = await database.StringGetAsync(key).WaitAsync(KvTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception error) when (error is RedisException or TimeoutException)
+        {
+            // The KV is only a cache: without it, SQL answers (and nothing is cached).
+            LogKvUnavailable(_logger, error.Message);
+            database = null;
+        }
+
         CachedLink? link;
-        var cached = await database.StringGetAsync(key).WaitAsync(KvTimeout, cancellationToken).ConfigureAwait(false);
         if (cached.HasValue)
         {
             _metrics.Lookup(LookupSource.Kv);
@@ -122,7 +142,12 @@ internal sealed partial class LinkCache : IAsyncDisposable
             _metrics.Lookup(LookupSource.Sql);
             var stored = await _store.FindAsync(code, cancellationToken).ConfigureAwait(false);
             link = stored is null ? null : CachedLink.From(stored);
-            // NX: a delete's negative entry, written meanwhile, wins over this fill.
+            if (database is null)
+            {
+                return link;
+            }
+
+            // NX: a delete's negative entry, or a create's entry, written meanwhile, wins over this fill.
             await database.StringSetAsync(key, link is null ? Missing : Encode(link),
                 TimeSpan.FromSeconds(link is null ? _options.NegativeCacheTtlSeconds : _options.CacheTtlSeconds), When.NotExists)
                 .WaitAsync(KvTimeout, cancellationToken).ConfigureAwait(false);
@@ -136,22 +161,42 @@ internal sealed partial class LinkCache : IAsyncDisposable
         return link;
     }
 
-    /// <summary>Makes a new code visible: to this node's Bloom filter now, to the others through pub/sub, and clears any negative KV entry.</summary>
-    public async Task OnCreatedAsync(string code, CancellationToken cancellationToken)
+    /// <summary>
+    /// Makes a new link visible: to this node's Bloom filter now, in the KV (a plain <c>SET</c>, so a
+    /// reader's late negative fill, which is <c>SET NX</c>, cannot hide it), and to the other nodes
+    /// through pub/sub. Runs after the SQL commit, so it is not cancelled with the request, and a KV
+    /// failure is logged, not thrown: the link exists; other nodes learn of it at their next rebuild.
+    /// </summary>
+    public async Task OnCreatedAsync(Link link)
     {
-        AddToBloom(code);
-        var database = (await _kv.GetAsync(cancellationToken).ConfigureAwait(false)).GetDatabase();
-        await database.KeyDeleteAsync(_linkPrefix + code).WaitAsync(KvTimeout, cancellationToken).ConfigureAwait(false);
-        await database.PublishAsync(_channel, "c:" + code).WaitAsync(KvTimeout, cancellationToken).ConfigureAwait(false);
+        AddToBloom(link.Code);
+        await BroadcastAsync(_linkPrefix + link.Code, Encode(CachedLink.From(link)), TimeSpan.FromSeconds(_options.CacheTtlSeconds), "c:" + link.Code).ConfigureAwait(false);
     }
 
-    /// <summary>Makes a delete visible: a negative KV entry, this node's near cache, then every other node's.</summary>
-    public async Task OnDeletedAsync(string code, CancellationToken cancellationToken)
+    /// <summary>
+    /// Makes a delete visible: this node's near cache, a negative KV entry (overwriting the cached
+    /// link), then every other node's near cache. Not cancelled with the request; a KV failure is
+    /// logged: the near-cache time-to-live bounds what other nodes may still serve.
+    /// </summary>
+    public async Task OnDeletedAsync(string code)
     {
         Invalidate(code);
-        var database = (await _kv.GetAsync(cancellationToken).ConfigureAwait(false)).GetDatabase();
-        await database.StringSetAsync(_linkPrefix + code, Missing, TimeSpan.FromSeconds(_options.NegativeCacheTtlSeconds)).WaitAsync(KvTimeout, cancellationToken).ConfigureAwait(false);
-        await database.PublishAsync(_channel, "d:" + code).WaitAsync(KvTimeout, cancellationToken).ConfigureAwait(false);
+        await BroadcastAsync(_linkPrefix + code, Missing, TimeSpan.FromSeconds(_options.NegativeCacheTtlSeconds), "d:" + code).ConfigureAwait(false);
+    }
+
+    private async Task BroadcastAsync(string key, string value, TimeSpan ttl, string message)
+    {
+        try
+        {
+            var database = (await _kv.GetAsync(CancellationToken.None).ConfigureAwait(false)).GetDatabase();
+            var set = database.StringSetAsync(key, value, ttl);
+            var publish = database.PublishAsync(_channel, message);
+            await Task.WhenAll(set, publish).WaitAsync(KvTimeout, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception error) when (error is RedisException or TimeoutException)
+        {
+            LogBroadcastFailed(_logger, message, error);
+        }
     }
 
     /// <summary>
@@ -184,8 +229,10 @@ internal sealed partial class LinkCache : IAsyncDisposable
 
     private void AddToBloom(string code)
     {
+        // The pending filter first: if the rebuild swaps in between, the code is still in the new filter.
+        var pending = _pending;
         _bloom.Add(code);
-        _pending?.Add(code);
+        pending?.Add(code);
     }
 
     private void Invalidate(string code)
@@ -284,6 +331,12 @@ internal sealed partial class LinkCache : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Shortener Bloom filter rebuilt: {Count} codes, {Bytes} bytes")]
     private static partial void LogBloomRebuilt(ILogger logger, long count, long bytes);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Shortener KV unavailable ({Reason}); reading SQL directly")]
+    private static partial void LogKvUnavailable(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Shortener could not announce {Message} through the KV; other nodes see it at their next Bloom rebuild or near-cache expiry")]
+    private static partial void LogBroadcastFailed(ILogger logger, string message, Exception error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Shortener Bloom filter rebuild failed; the next periodic rebuild tries again")]
     private static partial void LogRebuildFailed(ILogger logger, Exception error);

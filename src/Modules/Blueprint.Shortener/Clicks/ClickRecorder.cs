@@ -1,6 +1,7 @@
+using System.Collections.Concurrent;
 using System.IO.Hashing;
-using System.Text;
-using System.Threading.Channels;
+using System.Net;
+using System.Runtime.InteropServices;
 using Blueprint.Kv;
 using Blueprint.Shortener.Storage;
 using Microsoft.Extensions.Hosting;
@@ -16,20 +17,21 @@ namespace Blueprint.Shortener.Clicks;
 /// <param name="Referer">The Referer header, or null.</param>
 /// <param name="UserAgent">The User-Agent header, or null.</param>
 /// <param name="Client">The client address, or null.</param>
-internal readonly record struct Click(string Code, long AtMs, string? Referer, string? UserAgent, System.Net.IPAddress? Client);
+internal readonly record struct Click(string Code, long AtMs, string? Referer, string? UserAgent, IPAddress? Client);
 
 /// <summary>
-/// Clicks never slow a redirect: the redirect only offers the click to a bounded in-process buffer
-/// (a failed offer, when the buffer is full, is counted as a drop). A background writer takes up to
-/// a batch at a time, aggregates it per code and day, referrer host and user-agent family, and
-/// writes it to SQL in one transaction per shard; unique visitors go to a HyperLogLog per code on
-/// the KV (<c>PFADD</c> of a hash of address and user agent, never the address itself). At stop the
-/// writer drains what is buffered. A click is counted at most once: a failed write is dropped and counted, not retried.
+/// Clicks never slow a redirect: the redirect only offers the click to a bounded in-process queue
+/// (a lock-free enqueue; when the queue is full the click is dropped and counted). A background
+/// writer wakes every <see cref="ShortenerOptions.ClickFlushMilliseconds"/>, takes up to a batch at a
+/// time, aggregates it per code and day, referrer host and user-agent family, and writes it to SQL
+/// in one transaction per shard; unique visitors go to a HyperLogLog per code on the KV (<c>PFADD</c>
+/// of the distinct hashes of address and user agent, never the address itself). At stop the writer
+/// drains what is queued. A click is counted at most once: a failed write is dropped and counted, not retried.
 /// </summary>
 internal sealed partial class ClickRecorder : BackgroundService
 {
     private const int HeaderCharsMax = 512;
-    private readonly Channel<Click> _buffer;
+    private readonly ConcurrentQueue<Click> _queue = new();
     private readonly LinkStore _store;
     private readonly IKvConnection _kv;
     private readonly ShortenerOptions _options;
@@ -37,6 +39,8 @@ internal sealed partial class ClickRecorder : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger<ClickRecorder> _logger;
     private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private int _count;
+    private long _dropped;
 
     public ClickRecorder(LinkStore store, IKvConnection kv, IOptions<ShortenerOptions> options, ShortenerMetrics metrics, TimeProvider time, ILogger<ClickRecorder> logger)
     {
@@ -46,46 +50,49 @@ internal sealed partial class ClickRecorder : BackgroundService
         _metrics = metrics;
         _time = time;
         _logger = logger;
-        _buffer = Channel.CreateBounded<Click>(new BoundedChannelOptions(_options.ClickBufferSize)
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait, // TryWrite then fails instead of evicting: the drop is counted.
-        });
     }
 
     /// <summary>How many clicks wait for the writer.</summary>
-    public int Pending => _buffer.Reader.Count;
+    public int Pending => Volatile.Read(ref _count);
 
     /// <summary>Offers a click; never blocks.</summary>
-    public void Record(string code, long atMs, string? referer, string? userAgent, System.Net.IPAddress? client)
+    public void Record(string code, long atMs, string? referer, string? userAgent, IPAddress? client)
     {
-        if (!_buffer.Writer.TryWrite(new Click(code, atMs, Truncate(referer), Truncate(userAgent), client)))
+        if (Interlocked.Increment(ref _count) > _options.ClickBufferSize)
         {
+            Interlocked.Decrement(ref _count);
+            Interlocked.Increment(ref _dropped);
             _metrics.ClicksDropped("buffer_full", 1);
+            return;
         }
+
+        _queue.Enqueue(new Click(code, atMs, Truncate(referer), Truncate(userAgent), client));
     }
 
-    /// <summary>Writes everything buffered now (tests and shutdown).</summary>
+    /// <summary>Writes everything queued now (tests and shutdown).</summary>
     public async Task FlushAsync(CancellationToken cancellationToken)
     {
-        while (_buffer.Reader.Count > 0)
+        // At least once: the write lock also waits for a write the timer already started.
+        do
         {
             await WriteBatchAsync(cancellationToken).ConfigureAwait(false);
         }
+        while (!_queue.IsEmpty);
     }
+
+    /// <summary>How many clicks were dropped since start (also the metric blueprint.shortener.clicks.dropped).</summary>
+    public long Dropped => Interlocked.Read(ref _dropped);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // A busy link costs one upsert per interval, not one per click.
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(_options.ClickFlushMilliseconds), _time);
         try
         {
-            while (await _buffer.Reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
             {
-                // Let a batch gather, so a busy link costs one upsert per interval, not one per click.
-                await Task.Delay(TimeSpan.FromMilliseconds(_options.ClickFlushMilliseconds), _time, stoppingToken).ConfigureAwait(false);
-                while (_buffer.Reader.Count > 0)
-                {
-                    await WriteBatchAsync(stoppingToken).ConfigureAwait(false);
-                }
+                // Not cancelled by the stop: a write cut off mid-transaction would lose its clicks uncounted.
+                await FlushAsync(CancellationToken.None).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -95,7 +102,6 @@ internal sealed partial class ClickRecorder : BackgroundService
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        _buffer.Writer.TryComplete();
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
         await FlushAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -103,44 +109,45 @@ internal sealed partial class ClickRecorder : BackgroundService
     private async Task WriteBatchAsync(CancellationToken cancellationToken)
     {
         await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        var batch = new List<Click>();
+        var taken = 0;
         try
         {
-            while (batch.Count < _options.ClickBatchSize && _buffer.Reader.TryRead(out var click))
+            var aggregate = new ClickAggregate();
+            var visitors = new Dictionary<string, HashSet<ulong>>(StringComparer.Ordinal);
+            // Within a batch the same few referrers and user agents repeat: classify each once.
+            var referrers = new Dictionary<string, string>(StringComparer.Ordinal);
+            var families = new Dictionary<string, string>(StringComparer.Ordinal);
+            while (taken < _options.ClickBatchSize && _queue.TryDequeue(out var click))
             {
-                batch.Add(click);
+                Interlocked.Decrement(ref _count);
+                taken++;
+                var day = (int)(click.AtMs / 86_400_000);
+                Add(aggregate.Daily, (click.Code, day));
+                Add(aggregate.Referrers, (click.Code, Classify(referrers, click.Referer, ReferrerHost.Of)));
+                Add(aggregate.Agents, (click.Code, Classify(families, click.UserAgent, UserAgentFamily.Classify)));
+                if (!visitors.TryGetValue(click.Code, out var set))
+                {
+                    visitors[click.Code] = set = [];
+                }
+
+                set.Add(VisitorOf(click));
             }
 
-            if (batch.Count == 0)
+            if (taken == 0)
             {
                 return;
             }
 
-            var aggregate = new ClickAggregate();
-            var visitors = new Dictionary<string, List<RedisValue>>(StringComparer.Ordinal);
-            foreach (var click in batch)
-            {
-                var day = (int)(click.AtMs / 86_400_000);
-                Add(aggregate.Daily, (click.Code, day));
-                Add(aggregate.Referrers, (click.Code, ReferrerHost.Of(click.Referer)));
-                Add(aggregate.Agents, (click.Code, UserAgentFamily.Classify(click.UserAgent)));
-                if (!visitors.TryGetValue(click.Code, out var list))
-                {
-                    visitors[click.Code] = list = [];
-                }
-
-                list.Add(VisitorOf(click));
-            }
-
             await _store.AddClicksAsync(aggregate, cancellationToken).ConfigureAwait(false);
             var database = (await _kv.GetAsync(cancellationToken).ConfigureAwait(false)).GetDatabase();
-            await Task.WhenAll(visitors.Select(pair => database.HyperLogLogAddAsync(UniqueKey(_options, pair.Key), pair.Value.ToArray())))
+            await Task.WhenAll(visitors.Select(pair => database.HyperLogLogAddAsync(UniqueKey(_options, pair.Key), pair.Value.Select(hash => (RedisValue)hash).ToArray())))
                 .WaitAsync(TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception error) when (error is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            _metrics.ClicksDropped("write_failed", batch.Count);
-            LogWriteFailed(_logger, batch.Count, error);
+            Interlocked.Add(ref _dropped, taken);
+            _metrics.ClicksDropped("write_failed", taken);
+            LogWriteFailed(_logger, taken, error);
         }
         finally
         {
@@ -151,10 +158,32 @@ internal sealed partial class ClickRecorder : BackgroundService
     /// <summary>The KV key of a code's unique-visitor HyperLogLog.</summary>
     public static string UniqueKey(ShortenerOptions options, string code) => options.KeyPrefix + "uv:" + code;
 
-    private static RedisValue VisitorOf(Click click)
+    private static string Classify(Dictionary<string, string> seen, string? value, Func<string?, string> classify)
     {
-        var bytes = Encoding.UTF8.GetBytes($"{click.Client}\n{click.UserAgent}");
-        return XxHash64.HashToUInt64(bytes);
+        if (value is null)
+        {
+            return classify(null);
+        }
+
+        if (!seen.TryGetValue(value, out var result))
+        {
+            seen[value] = result = classify(value);
+        }
+
+        return result;
+    }
+
+    private static ulong VisitorOf(Click click)
+    {
+        var hash = new XxHash64();
+        Span<byte> address = stackalloc byte[16];
+        if (click.Client is { } client && client.TryWriteBytes(address, out var written))
+        {
+            hash.Append(address[..written]);
+        }
+
+        hash.Append(MemoryMarshal.AsBytes((click.UserAgent ?? "").AsSpan()));
+        return hash.GetCurrentHashAsUInt64();
     }
 
     private static void Add<TKey>(Dictionary<TKey, long> counts, TKey key)

@@ -4,6 +4,7 @@ using Blueprint.Shortener.Access;
 using Blueprint.Shortener.Caching;
 using Blueprint.Shortener.Clicks;
 using Blueprint.Shortener.Storage;
+using Blueprint.Shortener.Validation;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -84,6 +85,38 @@ internal static class LinkEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound);
     }
 
+    /// <summary>
+    /// The redirect of a code in the near cache, answered before error handling and routing: no
+    /// await, no allocation beyond the code. Everything else — a miss, another method, another
+    /// path — goes on to the <c>/{code}</c> endpoint, which answers the same way.
+    /// </summary>
+    public static void UseHotRedirects(IApplicationBuilder app)
+    {
+        var services = app.ApplicationServices;
+        var redirect = new Lazy<RedirectServices>(() => new RedirectServices(
+            services.GetRequiredService<LinkCache>(),
+            services.GetRequiredService<ClickRecorder>(),
+            services.GetRequiredService<ShortenerMetrics>(),
+            services.GetRequiredService<TimeProvider>()));
+        app.Use(next => context =>
+        {
+            var path = context.Request.Path.Value;
+            if (path is { Length: > AliasRules.LengthMin and <= AliasRules.LengthMax + 1 }
+                && path.IndexOf('/', 1) < 0
+                && (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method)))
+            {
+                var code = path[1..];
+                var services = redirect.Value;
+                if (services.Cache.TryGetNear(code, out var link))
+                {
+                    return Respond(context, code, link, services.Clicks, services.Metrics, services.Time);
+                }
+            }
+
+            return next(context);
+        });
+    }
+
     private sealed record RedirectServices(LinkCache Cache, ClickRecorder Clicks, ShortenerMetrics Metrics, TimeProvider Time);
 
     private static Task Redirect(HttpContext context, RedirectServices services)
@@ -124,7 +157,6 @@ internal static class LinkEndpoints
             return Task.CompletedTask;
         }
 
-        metrics.Redirect("redirected");
         response.StatusCode = link.RedirectType;
         response.Headers.Location = link.Url;
         var request = context.Request;

@@ -56,6 +56,12 @@ internal sealed class LinkStore : IAsyncDisposable
     /// <summary>Every database holding links.</summary>
     public IEnumerable<ISqlDatabase> Shards => _shards.Values;
 
+    /// <summary>
+    /// Every database that may hold a link: the shards and, while sharded, also the node's own
+    /// (links not yet moved by <c>reshard</c> are still there).
+    /// </summary>
+    private IEnumerable<ISqlDatabase> Everywhere => _ring is null ? [_primary] : _shards.Values.Prepend(_primary);
+
     /// <summary>The database that holds <paramref name="code"/>.</summary>
     public ISqlDatabase ShardOf(string code) => _ring is null ? _primary : _shards[_ring.GetNode(code)];
 
@@ -83,7 +89,28 @@ internal sealed class LinkStore : IAsyncDisposable
     /// <summary>The link with <paramref name="code"/>, or null.</summary>
     public async Task<Link?> FindAsync(string code, CancellationToken cancellationToken)
     {
-        var connection = await ShardOf(code).OpenAsync(cancellationToken).ConfigureAwait(false);
+        var owner = ShardOf(code);
+        var link = await FindInAsync(owner, code, cancellationToken).ConfigureAwait(false);
+        // Mid-reshard a link may not be in its owner yet (the Bloom filter keeps most misses from getting here).
+        foreach (var other in Everywhere)
+        {
+            if (link is not null)
+            {
+                break;
+            }
+
+            if (!ReferenceEquals(other, owner))
+            {
+                link = await FindInAsync(other, code, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return link;
+    }
+
+    private static async Task<Link?> FindInAsync(ISqlDatabase database, string code, CancellationToken cancellationToken)
+    {
+        var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
             await using var command = Command(connection, $"SELECT {Columns} FROM shortener_links WHERE code = @code", ("@code", code));
@@ -93,7 +120,17 @@ internal sealed class LinkStore : IAsyncDisposable
     }
 
     /// <summary>Deletes the link and its click counts; false when there was none.</summary>
-    public Task<bool> DeleteAsync(string code, CancellationToken cancellationToken) => DeleteFromAsync(ShardOf(code), code, cancellationToken);
+    public async Task<bool> DeleteAsync(string code, CancellationToken cancellationToken)
+    {
+        // Everywhere, so a copy left by a reshard in progress cannot come back.
+        var deleted = false;
+        foreach (var database in Everywhere)
+        {
+            deleted |= await DeleteFromAsync(database, code, cancellationToken).ConfigureAwait(false);
+        }
+
+        return deleted;
+    }
 
     private static async Task<bool> DeleteFromAsync(ISqlDatabase database, string code, CancellationToken cancellationToken)
     {
@@ -170,7 +207,8 @@ internal sealed class LinkStore : IAsyncDisposable
                 foreach (var link in page)
                 {
                     var owner = ShardOf(link.Code);
-                    if (ReferenceEquals(owner, source))
+                    // The same database listed twice (a shard that is the node's own): nothing to move, and never prune.
+                    if (ReferenceEquals(owner, source) || owner.Location == source.Location)
                     {
                         continue;
                     }
@@ -194,7 +232,7 @@ internal sealed class LinkStore : IAsyncDisposable
     /// <summary>Every code, shard by shard, streamed (for the Bloom filter).</summary>
     public async IAsyncEnumerable<string> AllCodesAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        foreach (var shard in _shards.Values)
+        foreach (var shard in Everywhere)
         {
             var connection = await shard.OpenAsync(cancellationToken).ConfigureAwait(false);
             await using (connection.ConfigureAwait(false))
@@ -213,7 +251,7 @@ internal sealed class LinkStore : IAsyncDisposable
     public async Task<long> CountAsync(CancellationToken cancellationToken)
     {
         long count = 0;
-        foreach (var shard in _shards.Values)
+        foreach (var shard in Everywhere)
         {
             count += await ScalarAsync(shard, "SELECT COUNT(*) FROM shortener_links", cancellationToken).ConfigureAwait(false);
         }
@@ -225,7 +263,7 @@ internal sealed class LinkStore : IAsyncDisposable
     public async Task<long> MaxIdAsync(CancellationToken cancellationToken)
     {
         long max = -1;
-        foreach (var shard in _shards.Values)
+        foreach (var shard in Everywhere)
         {
             max = Math.Max(max, await ScalarAsync(shard, "SELECT COALESCE(MAX(id), -1) FROM shortener_links", cancellationToken).ConfigureAwait(false));
         }
@@ -245,17 +283,18 @@ internal sealed class LinkStore : IAsyncDisposable
                 var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
                 await using (transaction.ConfigureAwait(false))
                 {
-                    foreach (var ((code, day), count) in clicks.Daily.Where(pair => codes.Contains(pair.Key.Code)))
+                    // In key order, so two nodes writing the same rows lock them in the same order (no deadlock on PostgreSQL).
+                    foreach (var ((code, day), count) in clicks.Daily.Where(pair => codes.Contains(pair.Key.Code)).OrderBy(pair => pair.Key.Code, StringComparer.Ordinal).ThenBy(pair => pair.Key.Day))
                     {
                         await UpsertAsync(connection, transaction, "shortener_clicks_daily", "day", code, day, count, cancellationToken).ConfigureAwait(false);
                     }
 
-                    foreach (var ((code, referrer), count) in clicks.Referrers.Where(pair => codes.Contains(pair.Key.Code)))
+                    foreach (var ((code, referrer), count) in clicks.Referrers.Where(pair => codes.Contains(pair.Key.Code)).OrderBy(pair => pair.Key.Code, StringComparer.Ordinal).ThenBy(pair => pair.Key.Referrer, StringComparer.Ordinal))
                     {
                         await UpsertAsync(connection, transaction, "shortener_clicks_referrers", "referrer", code, referrer, count, cancellationToken).ConfigureAwait(false);
                     }
 
-                    foreach (var ((code, family), count) in clicks.Agents.Where(pair => codes.Contains(pair.Key.Code)))
+                    foreach (var ((code, family), count) in clicks.Agents.Where(pair => codes.Contains(pair.Key.Code)).OrderBy(pair => pair.Key.Code, StringComparer.Ordinal).ThenBy(pair => pair.Key.Family, StringComparer.Ordinal))
                     {
                         await UpsertAsync(connection, transaction, "shortener_clicks_agents", "family", code, family, count, cancellationToken).ConfigureAwait(false);
                     }
