@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Running;
+using Blueprint.Benchmarks.Floor;
 using Blueprint.Benchmarks.RateLimit;
 
 // In-process hot-path benchmarks. Run: dotnet run -c Release --project bench/Blueprint.Benchmarks -- --filter '*'
@@ -6,6 +7,12 @@ using Blueprint.Benchmarks.RateLimit;
 if (args is ["ratelimit", .. var rest])
 {
     return await RateLimitLoad.RunAsync(rest);
+}
+
+// The .NET floor for a redirect (bench/shortener.sh): Blueprint.Benchmarks floor --port N
+if (args is ["floor", .. var floorArgs])
+{
+    return await FloorServer.RunAsync(floorArgs);
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

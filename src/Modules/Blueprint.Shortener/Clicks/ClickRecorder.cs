@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.IO.Hashing;
 using System.Net;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Blueprint.Kv;
 using Blueprint.Shortener.Storage;
@@ -112,19 +113,30 @@ internal sealed partial class ClickRecorder : BackgroundService
         var taken = 0;
         try
         {
-            var aggregate = new ClickAggregate();
-            var visitors = new Dictionary<string, HashSet<ulong>>(StringComparer.Ordinal);
-            // Within a batch the same few referrers and user agents repeat: classify each once.
-            var referrers = new Dictionary<string, string>(StringComparer.Ordinal);
-            var families = new Dictionary<string, string>(StringComparer.Ordinal);
+            // Two stages. First, identical clicks are counted by reference: Kestrel reuses a header's
+            // string while a connection sends the same value, and a connection keeps its address, so
+            // this costs one cheap dictionary step per click. Then each distinct click is classified.
+            var identical = new Dictionary<Click, long>(SameClick.Instance);
             while (taken < _options.ClickBatchSize && _queue.TryDequeue(out var click))
             {
                 Interlocked.Decrement(ref _count);
                 taken++;
-                var day = (int)(click.AtMs / 86_400_000);
-                Add(aggregate.Daily, (click.Code, day));
-                Add(aggregate.Referrers, (click.Code, Classify(referrers, click.Referer, ReferrerHost.Of)));
-                Add(aggregate.Agents, (click.Code, Classify(families, click.UserAgent, UserAgentFamily.Classify)));
+                // Keyed by day: the key's AtMs holds the day number.
+                ref var count = ref CollectionsMarshal.GetValueRefOrAddDefault(identical, click with { AtMs = click.AtMs / 86_400_000 }, out _);
+                count++;
+            }
+
+            var aggregate = new ClickAggregate();
+            var visitors = new Dictionary<string, HashSet<ulong>>(StringComparer.Ordinal);
+            // The same few referrers and user agents repeat across connections too: classify each once.
+            var referrers = new Dictionary<string, string>(StringComparer.Ordinal);
+            var families = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var (click, count) in identical)
+            {
+                var day = (int)click.AtMs;
+                Add(aggregate.Daily, (click.Code, day), count);
+                Add(aggregate.Referrers, (click.Code, Classify(referrers, click.Referer, ReferrerHost.Of)), count);
+                Add(aggregate.Agents, (click.Code, Classify(families, click.UserAgent, UserAgentFamily.Classify)), count);
                 if (!visitors.TryGetValue(click.Code, out var set))
                 {
                     visitors[click.Code] = set = [];
@@ -186,10 +198,27 @@ internal sealed partial class ClickRecorder : BackgroundService
         return hash.GetCurrentHashAsUInt64();
     }
 
-    private static void Add<TKey>(Dictionary<TKey, long> counts, TKey key)
+    private static void Add<TKey>(Dictionary<TKey, long> counts, TKey key, long count)
         where TKey : notnull
     {
-        counts[key] = counts.GetValueOrDefault(key) + 1;
+        CollectionsMarshal.GetValueRefOrAddDefault(counts, key, out _) += count;
+    }
+
+    /// <summary>
+    /// Clicks equal by code and day, and by the very same referrer, user-agent and address objects.
+    /// Equal values in different objects are merely counted apart here and merged by value after.
+    /// </summary>
+    private sealed class SameClick : IEqualityComparer<Click>
+    {
+        public static readonly SameClick Instance = new();
+
+        public bool Equals(Click x, Click y) =>
+            x.AtMs == y.AtMs && ReferenceEquals(x.Referer, y.Referer) && ReferenceEquals(x.UserAgent, y.UserAgent)
+            && ReferenceEquals(x.Client, y.Client) && string.Equals(x.Code, y.Code, StringComparison.Ordinal);
+
+        public int GetHashCode(Click obj) => HashCode.Combine(
+            obj.Code.GetHashCode(StringComparison.Ordinal), obj.AtMs,
+            RuntimeHelpers.GetHashCode(obj.Referer), RuntimeHelpers.GetHashCode(obj.UserAgent), RuntimeHelpers.GetHashCode(obj.Client));
     }
 
     private static string? Truncate(string? value) => value is { Length: > HeaderCharsMax } ? value[..HeaderCharsMax] : value;
