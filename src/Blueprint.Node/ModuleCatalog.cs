@@ -1,3 +1,4 @@
+using Blueprint.Gateway;
 using Blueprint.Hosting;
 using Blueprint.Kv;
 using Blueprint.RateLimit;
@@ -16,6 +17,7 @@ public static class ModuleCatalog
         new SqlModule(),
         new RateLimitModule(),
         new ShortenerModule(),
+        new GatewayModule(),
     ];
 
     /// <summary>The names of the available modules.</summary>

@@ -18,7 +18,9 @@ public static class RateLimiterOptionsExtensions
     public static RateLimiterOptions UseBlueprintLimits(this RateLimiterOptions options, IServiceProvider services)
     {
         ArgumentNullException.ThrowIfNull(options);
-        options.GlobalLimiter = services.GetRequiredService<BlueprintHttpRateLimiter>();
+        // Resolved at the first request: other modules (YARP) read these options while endpoints are
+        // mapped, before the node's preflight has reported invalid configuration.
+        options.GlobalLimiter = new Deferred(services);
         options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
         options.OnRejected = async (context, cancellationToken) =>
         {
@@ -33,5 +35,18 @@ public static class RateLimiterOptionsExtensions
                 detail: $"rate limit exceeded; retry after {seconds} s").ExecuteAsync(context.HttpContext).ConfigureAwait(false);
         };
         return options;
+    }
+
+    /// <summary>The Blueprint limiter, resolved when first used.</summary>
+    private sealed class Deferred(IServiceProvider services) : PartitionedRateLimiter<HttpContext>
+    {
+        private BlueprintHttpRateLimiter Inner => field ??= services.GetRequiredService<BlueprintHttpRateLimiter>();
+
+        public override RateLimiterStatistics? GetStatistics(HttpContext resource) => Inner.GetStatistics(resource);
+
+        protected override RateLimitLease AttemptAcquireCore(HttpContext resource, int permitCount) => Inner.AttemptAcquire(resource, permitCount);
+
+        protected override ValueTask<RateLimitLease> AcquireAsyncCore(HttpContext resource, int permitCount, CancellationToken cancellationToken) =>
+            Inner.AcquireAsync(resource, permitCount, cancellationToken);
     }
 }

@@ -33,12 +33,7 @@ internal static class LinkEndpoints
     public static void Map(IEndpointRouteBuilder endpoints)
     {
         // Resolved at the first request, not here: resolving validates options, which the node's preflight reports first, all at once.
-        var services = endpoints.ServiceProvider;
-        var redirect = new Lazy<RedirectServices>(() => new RedirectServices(
-            services.GetRequiredService<LinkCache>(),
-            services.GetRequiredService<ClickRecorder>(),
-            services.GetRequiredService<ShortenerMetrics>(),
-            services.GetRequiredService<TimeProvider>()));
+        var redirect = RedirectServices.Later(endpoints.ServiceProvider);
 
         // The hot path (GET, and HEAD as curl -I sends): a plain RequestDelegate, services resolved once, no allocation on a near-cache hit beyond the click.
         endpoints.MapMethods("/{code}", [HttpMethods.Get, HttpMethods.Head], context => Redirect(context, redirect.Value))
@@ -92,12 +87,7 @@ internal static class LinkEndpoints
     /// </summary>
     public static void UseHotRedirects(IApplicationBuilder app)
     {
-        var services = app.ApplicationServices;
-        var redirect = new Lazy<RedirectServices>(() => new RedirectServices(
-            services.GetRequiredService<LinkCache>(),
-            services.GetRequiredService<ClickRecorder>(),
-            services.GetRequiredService<ShortenerMetrics>(),
-            services.GetRequiredService<TimeProvider>()));
+        var redirect = RedirectServices.Later(app.ApplicationServices);
         app.Use(next => context =>
         {
             var path = context.Request.Path.Value;
@@ -117,7 +107,14 @@ internal static class LinkEndpoints
         });
     }
 
-    private sealed record RedirectServices(LinkCache Cache, ClickRecorder Clicks, ShortenerMetrics Metrics, TimeProvider Time);
+    private sealed record RedirectServices(LinkCache Cache, ClickRecorder Clicks, ShortenerMetrics Metrics, TimeProvider Time)
+    {
+        public static Lazy<RedirectServices> Later(IServiceProvider services) => new(() => new RedirectServices(
+            services.GetRequiredService<LinkCache>(),
+            services.GetRequiredService<ClickRecorder>(),
+            services.GetRequiredService<ShortenerMetrics>(),
+            services.GetRequiredService<TimeProvider>()));
+    }
 
     private static Task Redirect(HttpContext context, RedirectServices services)
     {

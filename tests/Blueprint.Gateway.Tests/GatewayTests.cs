@@ -1,0 +1,251 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Blueprint.Gateway.Tests;
+
+/// <summary>The gateway in front of real backends on loopback: routing and each load-balancing policy.</summary>
+public sealed class GatewayTests
+{
+    [Fact]
+    public async Task A_configured_route_reaches_its_backend()
+    {
+        await using var backends = await Backends.StartAsync(1);
+        await using var gateway = await StartGatewayAsync(backends, "RoundRobin");
+        using var response = await gateway.Http.GetAsync("/svc/hello?x=1", TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("b0 GET /svc/hello?x=1", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        using var miss = await gateway.Http.GetAsync("/elsewhere/x", TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.NotFound, miss.StatusCode);
+    }
+
+    [Fact]
+    public async Task An_invalid_proxy_configuration_stops_the_start_with_the_reason()
+    {
+        var error = await Assert.ThrowsAsync<Blueprint.Hosting.StartupProblemException>(() => TestNode.StartAsync(settings: new Dictionary<string, string?>
+        {
+            ["Node:Modules"] = "gateway",
+            ["Gateway:ReverseProxy:Routes:r:ClusterId"] = "c",
+            ["Gateway:ReverseProxy:Routes:r:Match:Path"] = "/r/{**rest}",
+            ["Gateway:ReverseProxy:Clusters:c:LoadBalancingPolicy"] = "Bogus",
+            ["Gateway:ReverseProxy:Clusters:c:Destinations:d:Address"] = "http://127.0.0.1:1/",
+        }, cancellationToken: TestContext.Current.CancellationToken));
+        Assert.StartsWith("Gateway:ReverseProxy is invalid: ", error.Message, StringComparison.Ordinal);
+        Assert.Contains("'Bogus'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Round_robin_spreads_requests_evenly()
+    {
+        await using var backends = await Backends.StartAsync(3);
+        await using var gateway = await StartGatewayAsync(backends, "RoundRobin");
+        var counts = await CountAsync(gateway, 30);
+        Assert.Equal([10, 10, 10], counts);
+    }
+
+    [Fact]
+    public async Task Weighted_round_robin_gives_each_backend_its_share_interleaved()
+    {
+        await using var backends = await Backends.StartAsync(3);
+        await using var gateway = await StartGatewayAsync(backends, "WeightedRoundRobin", weights: [1, 2, 3]);
+        var order = new List<string>();
+        for (var i = 0; i < 60; i++)
+        {
+            order.Add(await NameAsync(gateway, null));
+        }
+
+        Assert.Equal([10, 20, 30], backends.Names.Select(name => order.Count(o => o == name)).ToArray());
+        // Smooth: the heaviest never runs more than twice in a row with weights 1, 2, 3.
+        var longest = order.Zip(order.Skip(1)).Zip(order.Skip(2)).Count(t => t.First.First == "b2" && t.First.Second == "b2" && t.Second == "b2");
+        Assert.Equal(0, longest);
+    }
+
+    [Fact]
+    public async Task Consistent_hashing_keeps_users_sticky_and_moves_only_a_lost_backends_users()
+    {
+        await using var backends = await Backends.StartAsync(3);
+        var before = new Dictionary<string, string>();
+        await using (var gateway = await StartGatewayAsync(backends, "ConsistentHash", hashKey: "header:X-User"))
+        {
+            for (var user = 0; user < 150; user++)
+            {
+                var name = await NameAsync(gateway, $"user-{user}");
+                Assert.Equal(name, await NameAsync(gateway, $"user-{user}"));
+                before[$"user-{user}"] = name;
+            }
+        }
+
+        Assert.All(backends.Names, name => Assert.InRange(before.Values.Count(v => v == name), 20, 80));
+
+        // The same backends minus b2: only b2's users move.
+        await using var smaller = await StartGatewayAsync(backends, "ConsistentHash", hashKey: "header:X-User", only: 2);
+        foreach (var (user, name) in before)
+        {
+            var now = await NameAsync(smaller, user);
+            if (name != "b2")
+            {
+                Assert.Equal(name, now);
+            }
+            else
+            {
+                Assert.NotEqual("b2", now);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_killed_backend_is_ejected_by_active_health_checks_and_requests_succeed_again()
+    {
+        await using var backends = await Backends.StartAsync(3);
+        await using var gateway = await StartGatewayAsync(backends, "RoundRobin", extra: new Dictionary<string, string?>
+        {
+            ["Gateway:ReverseProxy:Clusters:backends:HealthCheck:Active:Enabled"] = "true",
+            ["Gateway:ReverseProxy:Clusters:backends:HealthCheck:Active:Interval"] = "00:00:00.200",
+            ["Gateway:ReverseProxy:Clusters:backends:HealthCheck:Active:Timeout"] = "00:00:00.500",
+            ["Gateway:ReverseProxy:Clusters:backends:HealthCheck:Active:Policy"] = "ConsecutiveFailures",
+            ["Gateway:ReverseProxy:Clusters:backends:HealthCheck:Active:Path"] = "/health",
+        });
+        var before = await CountAsync(gateway, 30);
+        Assert.Equal([10, 10, 10], before);
+
+        await backends.StopAsync(1);
+        // Within the detection window some requests fail (502); after it, every request succeeds on b0 and b2.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        var streak = new List<string>();
+        while (streak.Count < 30)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the dead backend was not ejected within 15 s");
+            using var response = await gateway.Http.GetAsync("/svc/who", TestContext.Current.CancellationToken);
+            if (response.IsSuccessStatusCode)
+            {
+                streak.Add((await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).Split(' ')[0]);
+            }
+            else
+            {
+                Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+                streak.Clear();
+            }
+        }
+
+        Assert.DoesNotContain("b1", streak);
+        Assert.Equal(15, streak.Count(name => name == "b0"));
+    }
+
+    private static async Task<int[]> CountAsync(TestNode gateway, int requests)
+    {
+        var names = new List<string>();
+        for (var i = 0; i < requests; i++)
+        {
+            names.Add(await NameAsync(gateway, null));
+        }
+
+        return Enumerable.Range(0, 3).Select(i => names.Count(name => name == $"b{i}")).ToArray();
+    }
+
+    private static async Task<string> NameAsync(TestNode gateway, string? user)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/svc/who");
+        if (user is not null)
+        {
+            request.Headers.Add("X-User", user);
+        }
+
+        using var response = await gateway.Http.SendAsync(request, TestContext.Current.CancellationToken);
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).Split(' ')[0];
+    }
+
+    private static Task<TestNode> StartGatewayAsync(
+        Backends backends, string policy, int[]? weights = null, string? hashKey = null, int? only = null, IReadOnlyDictionary<string, string?>? extra = null)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Node:Modules"] = "gateway",
+            ["Gateway:ReverseProxy:Routes:svc:ClusterId"] = "backends",
+            ["Gateway:ReverseProxy:Routes:svc:Match:Path"] = "/svc/{**rest}",
+            ["Gateway:ReverseProxy:Clusters:backends:LoadBalancingPolicy"] = policy,
+        };
+        if (hashKey is not null)
+        {
+            settings["Gateway:ReverseProxy:Clusters:backends:Metadata:HashKey"] = hashKey;
+        }
+
+        for (var i = 0; i < (only ?? backends.Addresses.Count); i++)
+        {
+            settings[$"Gateway:ReverseProxy:Clusters:backends:Destinations:b{i}:Address"] = backends.Addresses[i];
+            if (weights is not null)
+            {
+                settings[$"Gateway:ReverseProxy:Clusters:backends:Destinations:b{i}:Metadata:Weight"] = weights[i].ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+
+        return TestNode.StartAsync(settings: settings, cancellationToken: TestContext.Current.CancellationToken);
+    }
+}
+
+/// <summary>Small HTTP backends on loopback, each answering "&lt;name&gt; &lt;method&gt; &lt;path and query&gt;".</summary>
+internal sealed class Backends : IAsyncDisposable
+{
+    private readonly List<WebApplication> _apps;
+    private readonly HashSet<int> _stopped = [];
+
+    private Backends(List<WebApplication> apps, List<string> addresses)
+    {
+        _apps = apps;
+        Addresses = addresses;
+    }
+
+    public IReadOnlyList<string> Addresses { get; }
+
+    public IReadOnlyList<string> Names => Enumerable.Range(0, Addresses.Count).Select(i => $"b{i}").ToArray();
+
+    public static async Task<Backends> StartAsync(int count)
+    {
+        var apps = new List<WebApplication>();
+        var addresses = new List<string>();
+        for (var i = 0; i < count; i++)
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+            var app = builder.Build();
+            var name = $"b{i}";
+            app.Run(context => context.Response.WriteAsync($"{name} {context.Request.Method} {context.Request.Path}{context.Request.QueryString}", context.RequestAborted));
+            await app.StartAsync(TestContext.Current.CancellationToken);
+            apps.Add(app);
+            addresses.Add(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/");
+        }
+
+        return new Backends(apps, addresses);
+    }
+
+    /// <summary>Stops backend <paramref name="index"/>: its port refuses connections from now on.</summary>
+    public async Task StopAsync(int index)
+    {
+        await _apps[index].StopAsync(TestContext.Current.CancellationToken);
+        await _apps[index].DisposeAsync();
+        _stopped.Add(index);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        for (var i = 0; i < _apps.Count; i++)
+        {
+            if (!_stopped.Contains(i))
+            {
+                await _apps[i].StopAsync(TestContext.Current.CancellationToken);
+                await _apps[i].DisposeAsync();
+            }
+        }
+    }
+}
