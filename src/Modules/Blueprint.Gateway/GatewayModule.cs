@@ -2,6 +2,7 @@ using Blueprint.Gateway.LoadBalancing;
 using Blueprint.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Yarp.ReverseProxy.Configuration;
@@ -34,10 +35,35 @@ public sealed class GatewayModule : IBlueprintModule
     public void AddServices(IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection(ProxySection));
+        builder.Services.AddReverseProxy().LoadFromConfig(ProxyConfiguration(builder.Configuration));
         builder.Services.AddSingleton<ILoadBalancingPolicy, ConsistentHashPolicy>();
         builder.Services.AddSingleton<ILoadBalancingPolicy, WeightedRoundRobinPolicy>();
     }
+
+    /// <summary>
+    /// Where routes and clusters come from: the file named by <c>Gateway:ConfigFile</c> (YARP's shape,
+    /// <c>{"Routes": …, "Clusters": …}</c>), reloaded when it changes — an edit YARP finds invalid is
+    /// logged and the last good configuration stays — or else the <c>Gateway:ReverseProxy</c> section.
+    /// </summary>
+    private static IConfiguration ProxyConfiguration(IConfiguration configuration)
+    {
+        var file = configuration[ConfigFileKey];
+        if (string.IsNullOrWhiteSpace(file))
+        {
+            return configuration.GetSection(ProxySection);
+        }
+
+        var path = Path.GetFullPath(file);
+        if (!File.Exists(path))
+        {
+            throw new StartupProblemException($"{ConfigFileKey} = '{file}': no such file ({path})");
+        }
+
+        return new ConfigurationBuilder().AddJsonFile(path, optional: false, reloadOnChange: true).Build();
+    }
+
+    /// <summary>The key naming a proxy configuration file.</summary>
+    public const string ConfigFileKey = "Gateway:ConfigFile";
 
     /// <inheritdoc />
     public void MapEndpoints(IEndpointRouteBuilder endpoints)

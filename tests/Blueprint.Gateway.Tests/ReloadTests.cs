@@ -1,0 +1,102 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Blueprint.Gateway.Tests;
+
+/// <summary>Routes and clusters from a file, reloaded on change; an invalid edit keeps the last good configuration.</summary>
+public sealed class ReloadTests
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(15);
+
+    [Fact]
+    public async Task An_edited_file_reroutes_and_an_invalid_edit_keeps_the_last_good_configuration()
+    {
+        await using var backends = await Backends.StartAsync(3);
+        using var directory = new TempDirectory("gateway-reload");
+        var file = Path.Combine(directory.Path, "proxy.json");
+        await File.WriteAllTextAsync(file, Config(backends.Addresses[0], "RoundRobin"), TestContext.Current.CancellationToken);
+        var logs = new LogCapture();
+        await using var gateway = await TestNode.StartAsync(null, new Dictionary<string, string?>
+        {
+            ["Node:Modules"] = "gateway",
+            ["Gateway:ConfigFile"] = file,
+        }, services => services.AddSingleton<ILoggerProvider>(logs), TestContext.Current.CancellationToken);
+        Assert.Equal("b0", await NameAsync(gateway));
+
+        await File.WriteAllTextAsync(file, Config(backends.Addresses[1], "RoundRobin"), TestContext.Current.CancellationToken);
+        await UntilAsync(async () => await NameAsync(gateway) == "b1", "the edit to b1 was not applied");
+
+        await File.WriteAllTextAsync(file, Config(backends.Addresses[2], "Bogus"), TestContext.Current.CancellationToken);
+        await UntilAsync(() => Task.FromResult(logs.Errors.Any(message => message.Contains("Bogus", StringComparison.Ordinal))), "the invalid edit was not reported");
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal("b1", await NameAsync(gateway));
+        }
+    }
+
+    [Fact]
+    public async Task A_missing_configuration_file_stops_the_start_naming_it()
+    {
+        var error = await Assert.ThrowsAsync<Blueprint.Hosting.StartupProblemException>(() => TestNode.StartAsync(settings: new Dictionary<string, string?>
+        {
+            ["Node:Modules"] = "gateway",
+            ["Gateway:ConfigFile"] = "/nonexistent/proxy.json",
+        }, cancellationToken: TestContext.Current.CancellationToken));
+        Assert.StartsWith("Gateway:ConfigFile = '/nonexistent/proxy.json': no such file", error.Message, StringComparison.Ordinal);
+    }
+
+    private static string Config(string address, string policy) => $$"""
+        {
+          "Routes": { "svc": { "ClusterId": "backends", "Match": { "Path": "/svc/{**rest}" } } },
+          "Clusters": { "backends": { "LoadBalancingPolicy": "{{policy}}", "Destinations": { "d": { "Address": "{{address}}" } } } }
+        }
+        """;
+
+    private static async Task<string> NameAsync(TestNode gateway)
+    {
+        using var response = await gateway.Http.GetAsync("/svc/who", TestContext.Current.CancellationToken);
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).Split(' ')[0];
+    }
+
+    private static async Task UntilAsync(Func<Task<bool>> condition, string failure)
+    {
+        var deadline = DateTime.UtcNow + Deadline;
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, failure);
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+    }
+
+    /// <summary>Keeps the node's error-level log messages.</summary>
+    private sealed class LogCapture : ILoggerProvider
+    {
+        private readonly ConcurrentQueue<string> _errors = new();
+
+        public IEnumerable<string> Errors => _errors;
+
+        public ILogger CreateLogger(string categoryName) => new Logger(_errors);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(ConcurrentQueue<string> errors) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Error;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+                if (logLevel >= LogLevel.Error)
+                {
+                    errors.Enqueue($"{formatter(state, exception)} {exception}");
+                }
+            }
+        }
+    }
+}
