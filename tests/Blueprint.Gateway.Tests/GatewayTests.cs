@@ -98,18 +98,28 @@ public sealed class GatewayTests
         }
     }
 
-    [Fact]
-    public async Task A_killed_backend_is_ejected_by_active_health_checks_and_requests_succeed_again()
+    [Theory]
+    [InlineData("active")]
+    [InlineData("passive")]
+    public async Task A_killed_backend_is_ejected_by_health_checks_and_requests_succeed_again(string kind)
     {
         await using var backends = await Backends.StartAsync(3);
-        await using var gateway = await StartGatewayAsync(backends, "RoundRobin", extra: new Dictionary<string, string?>
-        {
-            ["Gateway:ReverseProxy:Clusters:backends:HealthCheck:Active:Enabled"] = "true",
-            ["Gateway:ReverseProxy:Clusters:backends:HealthCheck:Active:Interval"] = "00:00:00.200",
-            ["Gateway:ReverseProxy:Clusters:backends:HealthCheck:Active:Timeout"] = "00:00:00.500",
-            ["Gateway:ReverseProxy:Clusters:backends:HealthCheck:Active:Policy"] = "ConsecutiveFailures",
-            ["Gateway:ReverseProxy:Clusters:backends:HealthCheck:Active:Path"] = "/health",
-        });
+        await using var gateway = await StartGatewayAsync(backends, "RoundRobin", extra: kind == "active"
+            ? new Dictionary<string, string?>
+            {
+                ["Gateway:ReverseProxy:Clusters:backends:HealthCheck:Active:Enabled"] = "true",
+                ["Gateway:ReverseProxy:Clusters:backends:HealthCheck:Active:Interval"] = "00:00:00.200",
+                ["Gateway:ReverseProxy:Clusters:backends:HealthCheck:Active:Timeout"] = "00:00:00.500",
+                ["Gateway:ReverseProxy:Clusters:backends:HealthCheck:Active:Policy"] = "ConsecutiveFailures",
+                ["Gateway:ReverseProxy:Clusters:backends:HealthCheck:Active:Path"] = "/health",
+            }
+            : new Dictionary<string, string?>
+            {
+                // Failed proxied requests themselves eject the destination (YARP's transport failure rate), for a minute.
+                ["Gateway:ReverseProxy:Clusters:backends:HealthCheck:Passive:Enabled"] = "true",
+                ["Gateway:ReverseProxy:Clusters:backends:HealthCheck:Passive:Policy"] = "TransportFailureRate",
+                ["Gateway:ReverseProxy:Clusters:backends:HealthCheck:Passive:ReactivationPeriod"] = "00:01:00",
+            });
         var before = await CountAsync(gateway, 30);
         Assert.Equal([10, 10, 10], before);
 
@@ -134,6 +144,25 @@ public sealed class GatewayTests
 
         Assert.DoesNotContain("b1", streak);
         Assert.Equal(15, streak.Count(name => name == "b0"));
+    }
+
+    [Fact]
+    public async Task A_WebSocket_is_proxied_both_ways()
+    {
+        await using var backends = await Backends.StartAsync(1, webSocketEcho: true);
+        await using var gateway = await StartGatewayAsync(backends, "RoundRobin");
+        using var socket = new System.Net.WebSockets.ClientWebSocket();
+        var address = new UriBuilder(gateway.Node.HttpAddress) { Scheme = "ws", Path = "/svc/ws" }.Uri;
+        await socket.ConnectAsync(address, TestContext.Current.CancellationToken);
+        foreach (var text in new[] { "ping", "a longer message through the gateway" })
+        {
+            await socket.SendAsync(System.Text.Encoding.UTF8.GetBytes(text), System.Net.WebSockets.WebSocketMessageType.Text, true, TestContext.Current.CancellationToken);
+            var buffer = new byte[1024];
+            var received = await socket.ReceiveAsync(buffer, TestContext.Current.CancellationToken);
+            Assert.Equal("b0: " + text, System.Text.Encoding.UTF8.GetString(buffer, 0, received.Count));
+        }
+
+        await socket.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "done", TestContext.Current.CancellationToken);
     }
 
     private static async Task<int[]> CountAsync(TestNode gateway, int requests)
@@ -209,7 +238,7 @@ internal sealed class Backends : IAsyncDisposable
 
     public IReadOnlyList<string> Names => Enumerable.Range(0, Addresses.Count).Select(i => $"b{i}").ToArray();
 
-    public static async Task<Backends> StartAsync(int count)
+    public static async Task<Backends> StartAsync(int count, bool webSocketEcho = false)
     {
         var apps = new List<WebApplication>();
         var addresses = new List<string>();
@@ -220,6 +249,34 @@ internal sealed class Backends : IAsyncDisposable
             builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
             var app = builder.Build();
             var name = $"b{i}";
+            if (webSocketEcho)
+            {
+                app.UseWebSockets();
+                app.Use(async (context, next) =>
+                {
+                    if (!context.WebSockets.IsWebSocketRequest)
+                    {
+                        await next(context);
+                        return;
+                    }
+
+                    using var socket = await context.WebSockets.AcceptWebSocketAsync();
+                    var buffer = new byte[1024];
+                    while (true)
+                    {
+                        var received = await socket.ReceiveAsync(buffer, context.RequestAborted);
+                        if (received.MessageType == System.Net.WebSockets.WebSocketMessageType.Close)
+                        {
+                            await socket.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "bye", context.RequestAborted);
+                            return;
+                        }
+
+                        var reply = System.Text.Encoding.UTF8.GetBytes($"{name}: {System.Text.Encoding.UTF8.GetString(buffer, 0, received.Count)}");
+                        await socket.SendAsync(reply, System.Net.WebSockets.WebSocketMessageType.Text, true, context.RequestAborted);
+                    }
+                });
+            }
+
             app.Run(context => context.Response.WriteAsync($"{name} {context.Request.Method} {context.Request.Path}{context.Request.QueryString}", context.RequestAborted));
             await app.StartAsync(TestContext.Current.CancellationToken);
             apps.Add(app);
