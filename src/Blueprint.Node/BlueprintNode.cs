@@ -75,6 +75,8 @@ public sealed class BlueprintNode : IAsyncDisposable
             kestrel.Limits.MaxRequestBodySize = RequestBodyMaxBytes;
         });
         builder.WebHost.UseKestrelCore();
+        // TLS listeners (the gateway's) need Kestrel's HTTPS services, which the slim builder leaves out.
+        builder.WebHost.UseKestrelHttpsConfiguration();
 
         builder.AddServiceDefaults();
         builder.Services.AddOpenApi();

@@ -1,10 +1,13 @@
 using Blueprint.Gateway.LoadBalancing;
 using Blueprint.Hosting;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.LoadBalancing;
 
@@ -35,7 +38,36 @@ public sealed class GatewayModule : IBlueprintModule
     public void AddServices(IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddValidatedOptions<GatewayOptions>(GatewayOptions.Section);
         builder.Services.AddReverseProxy().LoadFromConfig(ProxyConfiguration(builder.Configuration));
+
+        // TLS (HTTP/1.1 and HTTP/2 by ALPN) and cleartext HTTP/2 listeners, when their ports are set.
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<IServiceProvider>((kestrel, services) =>
+        {
+            try
+            {
+                var node = services.GetRequiredService<IOptions<NodeOptions>>().Value;
+                var options = services.GetRequiredService<IOptions<GatewayOptions>>().Value;
+                if (options.HttpsPort != 0)
+                {
+                    var certificate = Certificates.Load(options.Certificate, services.GetRequiredService<DataDirectory>().For("gateway"));
+                    kestrel.Listen(node.BindAddress, options.HttpsPort, listen =>
+                    {
+                        listen.Protocols = HttpProtocols.Http1AndHttp2;
+                        listen.UseHttps(certificate);
+                    });
+                }
+
+                if (options.H2cPort != 0)
+                {
+                    kestrel.Listen(node.BindAddress, options.H2cPort, listen => listen.Protocols = HttpProtocols.Http2);
+                }
+            }
+            catch (Exception e) when (e is OptionsValidationException or StartupProblemException)
+            {
+                // Invalid options or an unwritable data directory: the node's preflight reports them, all at once.
+            }
+        });
         builder.Services.AddSingleton<ILoadBalancingPolicy, ConsistentHashPolicy>();
         builder.Services.AddSingleton<ILoadBalancingPolicy, WeightedRoundRobinPolicy>();
     }
@@ -47,7 +79,7 @@ public sealed class GatewayModule : IBlueprintModule
     /// </summary>
     private static IConfiguration ProxyConfiguration(IConfiguration configuration)
     {
-        var file = configuration[ConfigFileKey];
+        var file = configuration[$"{GatewayOptions.Section}:{nameof(GatewayOptions.ConfigFile)}"];
         if (string.IsNullOrWhiteSpace(file))
         {
             return configuration.GetSection(ProxySection);
@@ -89,5 +121,17 @@ public sealed class GatewayModule : IBlueprintModule
     }
 
     /// <inheritdoc />
-    public IEnumerable<ModulePort> DescribePorts(IServiceProvider services) => [];
+    public IEnumerable<ModulePort> DescribePorts(IServiceProvider services)
+    {
+        var options = services.GetRequiredService<IOptions<GatewayOptions>>().Value;
+        if (options.HttpsPort != 0)
+        {
+            yield return new ModulePort("HTTPS (gateway)", options.HttpsPort, "Gateway:HttpsPort");
+        }
+
+        if (options.H2cPort != 0)
+        {
+            yield return new ModulePort("HTTP/2 cleartext (gateway)", options.H2cPort, "Gateway:H2cPort");
+        }
+    }
 }

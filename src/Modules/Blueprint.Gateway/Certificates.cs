@@ -1,0 +1,55 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
+namespace Blueprint.Gateway;
+
+/// <summary>The gateway's TLS certificate: the configured one, or a self-signed development certificate made once per data directory.</summary>
+internal static class Certificates
+{
+    /// <summary>The development certificate's file name in the module's data directory.</summary>
+    public const string DevelopmentFile = "dev-cert.pfx";
+
+    /// <summary>Loads the configured certificate, or the development one from <paramref name="directory"/>, making it on first use.</summary>
+    public static X509Certificate2 Load(CertificateOptions options, string directory)
+    {
+        if (!string.IsNullOrWhiteSpace(options.Path))
+        {
+            return string.IsNullOrWhiteSpace(options.KeyPath)
+                ? X509CertificateLoader.LoadPkcs12FromFile(options.Path, options.Password)
+                : X509Certificate2.CreateFromPemFile(options.Path, options.KeyPath);
+        }
+
+        var path = Path.Combine(directory, DevelopmentFile);
+        if (File.Exists(path))
+        {
+            return X509CertificateLoader.LoadPkcs12FromFile(path, null);
+        }
+
+        var pfx = CreateDevelopment(DateTimeOffset.UtcNow);
+        File.WriteAllBytes(path, pfx);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        return X509CertificateLoader.LoadPkcs12(pfx, null);
+    }
+
+    /// <summary>A self-signed server certificate for localhost, 127.0.0.1 and ::1, valid a year from <paramref name="now"/>, as PFX bytes.</summary>
+    internal static byte[] CreateDevelopment(DateTimeOffset now)
+    {
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=localhost, O=Blueprint development", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddDnsName("localhost");
+        names.AddIpAddress(IPAddress.Loopback);
+        names.AddIpAddress(IPAddress.IPv6Loopback);
+        request.CertificateExtensions.Add(names.Build());
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
+        using var certificate = request.CreateSelfSigned(now.AddMinutes(-5), now.AddYears(1));
+        return certificate.Export(X509ContentType.Pfx);
+    }
+}
