@@ -143,7 +143,8 @@ public sealed class GatewayTests
         }
 
         Assert.DoesNotContain("b1", streak);
-        Assert.Equal(15, streak.Count(name => name == "b0"));
+        // Round robin over the two left; at the moment of ejection the rotation may repeat one once.
+        Assert.InRange(streak.Count(name => name == "b0"), 14, 16);
     }
 
     [Fact]

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.LoadBalancing;
 
@@ -40,6 +41,7 @@ public sealed class GatewayModule : IBlueprintModule
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddValidatedOptions<GatewayOptions>(GatewayOptions.Section);
         builder.Services.AddReverseProxy().LoadFromConfig(ProxyConfiguration(builder.Configuration));
+        AddJwt(builder);
 
         // TLS (HTTP/1.1 and HTTP/2 by ALPN) and cleartext HTTP/2 listeners, when their ports are set.
         builder.Services.AddOptions<KestrelServerOptions>().Configure<IServiceProvider>((kestrel, services) =>
@@ -70,6 +72,47 @@ public sealed class GatewayModule : IBlueprintModule
         });
         builder.Services.AddSingleton<ILoadBalancingPolicy, ConsistentHashPolicy>();
         builder.Services.AddSingleton<ILoadBalancingPolicy, WeightedRoundRobinPolicy>();
+    }
+
+    /// <summary>The authorization policy a route names to require a valid bearer token.</summary>
+    public const string JwtPolicy = "jwt";
+
+    /// <summary>
+    /// JWT bearer validation when <c>Gateway:Jwt:Issuer</c> is set: a route with
+    /// <c>"AuthorizationPolicy": "jwt"</c> then admits only requests with a token from that issuer, for
+    /// that audience, signed by one of the keys and not expired; others get 401.
+    /// </summary>
+    private static void AddJwt(IHostApplicationBuilder builder)
+    {
+        var jwt = builder.Configuration.GetSection($"{GatewayOptions.Section}:{nameof(GatewayOptions.Jwt)}").Get<JwtOptions>() ?? new JwtOptions();
+        if (!jwt.IsEnabled)
+        {
+            return;
+        }
+
+        var keys = new List<SecurityKey>();
+        foreach (var text in jwt.SigningKeys)
+        {
+            if (JwtOptions.TryParseKey(text, out var key) is null)
+            {
+                keys.Add(key!);
+            }
+        }
+
+        builder.Services.AddAuthentication().AddJwtBearer(JwtPolicy, bearer =>
+        {
+            bearer.MapInboundClaims = false;
+            bearer.TokenValidationParameters = new TokenValidationParameters
+            {
+                ValidIssuer = jwt.Issuer,
+                ValidAudience = jwt.Audience,
+                IssuerSigningKeys = keys,
+                ValidateIssuerSigningKey = true,
+                RequireExpirationTime = true,
+                ClockSkew = TimeSpan.FromSeconds(jwt.ClockSkewSeconds),
+            };
+        });
+        builder.Services.AddAuthorizationBuilder().AddPolicy(JwtPolicy, policy => policy.AddAuthenticationSchemes(JwtPolicy).RequireAuthenticatedUser());
     }
 
     /// <summary>

@@ -25,6 +25,9 @@ public sealed class GatewayOptions : IValidatableObject
     /// <summary>The certificate for <see cref="HttpsPort"/>.</summary>
     public CertificateOptions Certificate { get; set; } = new();
 
+    /// <summary>JWT bearer validation, for routes whose <c>AuthorizationPolicy</c> is <c>jwt</c>.</summary>
+    public JwtOptions Jwt { get; set; } = new();
+
     /// <inheritdoc />
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
@@ -36,6 +39,27 @@ public sealed class GatewayOptions : IValidatableObject
         if (!string.IsNullOrWhiteSpace(Certificate.KeyPath) && !File.Exists(Certificate.KeyPath))
         {
             yield return new ValidationResult($"no such file: {Certificate.KeyPath}", [$"{nameof(Certificate)}:{nameof(CertificateOptions.KeyPath)}"]);
+        }
+
+        if (Jwt.IsEnabled)
+        {
+            if (string.IsNullOrWhiteSpace(Jwt.Audience))
+            {
+                yield return new ValidationResult("must be set when Gateway:Jwt:Issuer is", [$"{nameof(Jwt)}:{nameof(JwtOptions.Audience)}"]);
+            }
+
+            if (Jwt.SigningKeys.Count == 0)
+            {
+                yield return new ValidationResult("needs at least one key (base64 for HMAC, or a PEM public key) when Gateway:Jwt:Issuer is set", [$"{nameof(Jwt)}:{nameof(JwtOptions.SigningKeys)}"]);
+            }
+
+            for (var i = 0; i < Jwt.SigningKeys.Count; i++)
+            {
+                if (JwtOptions.TryParseKey(Jwt.SigningKeys[i], out _) is { } reason)
+                {
+                    yield return new ValidationResult(reason, [$"{nameof(Jwt)}:{nameof(JwtOptions.SigningKeys)}:{i}"]);
+                }
+            }
         }
 
         if (HttpsPort != 0 && HttpsPort == H2cPort)
@@ -56,4 +80,70 @@ public sealed class CertificateOptions
 
     /// <summary>The PFX password.</summary>
     public string? Password { get; set; }
+}
+
+/// <summary>How bearer tokens are validated: issuer, audience, lifetime and signature.</summary>
+public sealed class JwtOptions
+{
+    /// <summary>The expected issuer (<c>iss</c>); empty turns JWT validation off.</summary>
+    public string? Issuer { get; set; }
+
+    /// <summary>The expected audience (<c>aud</c>).</summary>
+    public string? Audience { get; set; }
+
+    /// <summary>Signing keys: base64 secrets (HS256/384/512) or PEM public keys (RSA or ECDSA), so keys can be rotated.</summary>
+    public List<string> SigningKeys { get; set; } = [];
+
+    /// <summary>Tolerated clock difference. <value>0–300 seconds; default 30.</value></summary>
+    [Range(0, 300, ErrorMessage = "must be from 0 to 300 seconds")]
+    public int ClockSkewSeconds { get; set; } = 30;
+
+    /// <summary>Whether JWT validation is configured.</summary>
+    public bool IsEnabled => !string.IsNullOrWhiteSpace(Issuer);
+
+    /// <summary>Parses one configured key; returns null and the key, or the reason it is not one.</summary>
+    internal static string? TryParseKey(string text, out Microsoft.IdentityModel.Tokens.SecurityKey? key)
+    {
+        key = null;
+        var trimmed = text.Trim();
+        if (trimmed.StartsWith("-----BEGIN", StringComparison.Ordinal))
+        {
+            try
+            {
+                var rsa = System.Security.Cryptography.RSA.Create();
+                rsa.ImportFromPem(trimmed);
+                key = new Microsoft.IdentityModel.Tokens.RsaSecurityKey(rsa);
+                return null;
+            }
+            catch (ArgumentException)
+            {
+            }
+
+            try
+            {
+                var ecdsa = System.Security.Cryptography.ECDsa.Create();
+                ecdsa.ImportFromPem(trimmed);
+                key = new Microsoft.IdentityModel.Tokens.ECDsaSecurityKey(ecdsa);
+                return null;
+            }
+            catch (ArgumentException)
+            {
+                return "is not a PEM RSA or ECDSA public key";
+            }
+        }
+
+        var bytes = new byte[trimmed.Length];
+        if (!Convert.TryFromBase64String(trimmed, bytes, out var written))
+        {
+            return "is neither base64 (an HMAC secret) nor a PEM public key";
+        }
+
+        if (written < 32)
+        {
+            return "an HMAC secret needs at least 32 bytes (256 bits)";
+        }
+
+        key = new Microsoft.IdentityModel.Tokens.SymmetricSecurityKey(bytes[..written]);
+        return null;
+    }
 }
