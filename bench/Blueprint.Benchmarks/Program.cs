@@ -15,5 +15,11 @@ if (args is ["floor", .. var floorArgs])
     return await FloorServer.RunAsync(floorArgs);
 }
 
+// The backend behind the proxies (bench/gateway.sh): Blueprint.Benchmarks backend --port N
+if (args is ["backend", .. var backendArgs])
+{
+    return await BackendServer.RunAsync(backendArgs);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;

@@ -94,5 +94,7 @@ public static class ServiceDefaults
         // Quiet the framework's own chatter; modules log at Information.
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Logging.AddFilter("System", LogLevel.Warning);
+        // YARP logs two lines per proxied request at Information: a gateway under load would spend itself on its console.
+        builder.Logging.AddFilter("Yarp", LogLevel.Warning);
     }
 }
