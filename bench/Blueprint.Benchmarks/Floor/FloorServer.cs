@@ -1,9 +1,5 @@
-using System.Globalization;
-using System.Net;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 
 namespace Blueprint.Benchmarks.Floor;
 
@@ -20,26 +16,7 @@ internal static class FloorServer
 
     private const string Location = "https://example.com/a";
 
-    public static async Task<int> RunAsync(string[] args)
-    {
-        if (args is not ["--port", var text] ||
-            !int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port) ||
-            port is < 1 or > 65535)
-        {
-            await Console.Error.WriteLineAsync(Usage);
-            return 2;
-        }
-
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
-
-        await using var app = builder.Build();
-        app.MapGet("/{code}", Redirect);
-        await app.RunAsync();
-        return 0;
-    }
+    public static Task<int> RunAsync(string[] args) => LoopbackServer.RunAsync(args, Usage, app => app.MapGet("/{code}", Redirect));
 
     private static Task Redirect(HttpContext context)
     {
