@@ -147,6 +147,35 @@ public sealed class GatewayTests
         Assert.InRange(streak.Count(name => name == "b0"), 14, 16);
     }
 
+    [Theory]
+    [InlineData("PowerOfTwoChoices")]
+    [InlineData("LeastRequests")]
+    public async Task Load_aware_policies_favour_the_less_loaded_backend(string policy)
+    {
+        // b0 answers after 100 ms, b1 at once: under concurrent load b0 holds more requests in flight.
+        await using var backends = await Backends.StartAsync(2, delays: [TimeSpan.FromMilliseconds(100), TimeSpan.Zero]);
+        await using var gateway = await StartGatewayAsync(backends, policy);
+        await using var control = await StartGatewayAsync(backends, "RoundRobin");
+        async Task<double> FastShareAsync(TestNode node)
+        {
+            var names = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
+            {
+                var mine = new List<string>();
+                for (var i = 0; i < 10; i++)
+                {
+                    mine.Add(await NameAsync(node, null));
+                }
+
+                return mine;
+            })));
+            var all = names.SelectMany(list => list).ToList();
+            return (double)all.Count(name => name == "b1") / all.Count;
+        }
+
+        Assert.Equal(0.5, await FastShareAsync(control), 2);
+        Assert.True(await FastShareAsync(gateway) > 0.75, $"{policy} did not favour the fast backend");
+    }
+
     [Fact]
     public async Task A_WebSocket_is_proxied_both_ways()
     {
@@ -239,7 +268,7 @@ internal sealed class Backends : IAsyncDisposable
 
     public IReadOnlyList<string> Names => Enumerable.Range(0, Addresses.Count).Select(i => $"b{i}").ToArray();
 
-    public static async Task<Backends> StartAsync(int count, bool webSocketEcho = false)
+    public static async Task<Backends> StartAsync(int count, bool webSocketEcho = false, TimeSpan[]? delays = null)
     {
         var apps = new List<WebApplication>();
         var addresses = new List<string>();
@@ -278,7 +307,16 @@ internal sealed class Backends : IAsyncDisposable
                 });
             }
 
-            app.Run(context => context.Response.WriteAsync($"{name} {context.Request.Method} {context.Request.Path}{context.Request.QueryString}", context.RequestAborted));
+            var delay = delays?[i] ?? TimeSpan.Zero;
+            app.Run(async context =>
+            {
+                if (delay > TimeSpan.Zero)
+                {
+                    await Task.Delay(delay, context.RequestAborted); // a slow backend, not a wait in the test
+                }
+
+                await context.Response.WriteAsync($"{name} {context.Request.Method} {context.Request.Path}{context.Request.QueryString}", context.RequestAborted);
+            });
             await app.StartAsync(TestContext.Current.CancellationToken);
             apps.Add(app);
             addresses.Add(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/");
