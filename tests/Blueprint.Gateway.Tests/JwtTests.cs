@@ -61,6 +61,49 @@ public sealed class JwtTests
         Assert.Equal(HttpStatusCode.OK, open.StatusCode);
     }
 
+    [Theory]
+    [InlineData("rsa")]
+    [InlineData("ecdsa")]
+    public async Task PEM_public_keys_verify_asymmetric_tokens(string kind)
+    {
+        using var rsa = RSA.Create(2048);
+        using var ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var (pem, credentials) = kind == "rsa"
+            ? (rsa.ExportSubjectPublicKeyInfoPem(), new SigningCredentials(new RsaSecurityKey(rsa), SecurityAlgorithms.RsaSha256))
+            : (ecdsa.ExportSubjectPublicKeyInfoPem(), new SigningCredentials(new ECDsaSecurityKey(ecdsa), SecurityAlgorithms.EcdsaSha256));
+        await using var backends = await Backends.StartAsync(1);
+        await using var gateway = await TestNode.StartAsync(settings: new Dictionary<string, string?>
+        {
+            ["Node:Modules"] = "gateway",
+            ["Gateway:Jwt:Issuer"] = "https://issuer.example",
+            ["Gateway:Jwt:Audience"] = "orders",
+            ["Gateway:Jwt:SigningKeys:0"] = pem,
+            ["Gateway:ReverseProxy:Routes:secure:ClusterId"] = "backends",
+            ["Gateway:ReverseProxy:Routes:secure:AuthorizationPolicy"] = "jwt",
+            ["Gateway:ReverseProxy:Routes:secure:Match:Path"] = "/secure/{**rest}",
+            ["Gateway:ReverseProxy:Clusters:backends:Destinations:b0:Address"] = backends.Addresses[0],
+        }, cancellationToken: TestContext.Current.CancellationToken);
+        var now = DateTime.UtcNow;
+        var token = new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = "https://issuer.example",
+            Audience = "orders",
+            Subject = new ClaimsIdentity([new Claim("sub", "user-1")]),
+            NotBefore = now.AddMinutes(-1),
+            IssuedAt = now.AddMinutes(-1),
+            Expires = now.AddMinutes(5),
+            SigningCredentials = credentials,
+        });
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/secure/x");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var response = await gateway.Http.SendAsync(request, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var forged = new HttpRequestMessage(HttpMethod.Get, "/secure/x");
+        forged.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Token("https://issuer.example", "orders", Secret, now.AddMinutes(5)));
+        using var rejected = await gateway.Http.SendAsync(forged, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Unauthorized, rejected.StatusCode);
+    }
+
     [Fact]
     public async Task A_weak_or_unreadable_key_stops_the_start_with_the_reason()
     {
@@ -70,10 +113,12 @@ public sealed class JwtTests
             ["Gateway:Jwt:Issuer"] = "https://issuer.example",
             ["Gateway:Jwt:SigningKeys:0"] = Convert.ToBase64String(new byte[8]),
             ["Gateway:Jwt:SigningKeys:1"] = "%%%",
+            ["Gateway:Jwt:ClockSkewSeconds"] = "-5",
         }, cancellationToken: TestContext.Current.CancellationToken));
         Assert.Contains(error.Failures, failure => failure.Contains("Jwt:Audience", StringComparison.Ordinal));
         Assert.Contains(error.Failures, failure => failure.Contains("at least 32 bytes", StringComparison.Ordinal));
         Assert.Contains(error.Failures, failure => failure.Contains("neither base64", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, failure => failure.Contains("Jwt:ClockSkewSeconds", StringComparison.Ordinal));
     }
 
     private static string Token(string issuer, string audience, byte[] key, DateTime expires) => new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor

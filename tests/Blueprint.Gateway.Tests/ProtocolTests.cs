@@ -17,6 +17,10 @@ public sealed class ProtocolTests
         await using (var gateway = await StartAsync(backends, directory.Path, new() { ["Gateway:HttpsPort"] = $"{port}" }))
         {
             var file = Path.Combine(directory.Path, "gateway", "dev-cert.pfx");
+            if (!OperatingSystem.IsWindows())
+            {
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file)); // the private key is the owner's alone
+            }
             using var certificate = X509CertificateLoader.LoadPkcs12FromFile(file, null);
             thumbprint = certificate.Thumbprint;
             Assert.Contains("localhost", certificate.GetNameInfo(X509NameType.DnsName, false), StringComparison.Ordinal);

@@ -21,19 +21,46 @@ internal static class Certificates
         }
 
         var path = Path.Combine(directory, DevelopmentFile);
+        var now = DateTimeOffset.UtcNow;
         if (File.Exists(path))
         {
-            return X509CertificateLoader.LoadPkcs12FromFile(path, null);
+            var existing = X509CertificateLoader.LoadPkcs12FromFile(path, null);
+            if (existing.NotAfter > now.AddDays(30).UtcDateTime)
+            {
+                return existing;
+            }
+
+            // Within a month of expiry: replace it.
+            existing.Dispose();
+            File.Delete(path);
         }
 
-        var pfx = CreateDevelopment(DateTimeOffset.UtcNow);
-        File.WriteAllBytes(path, pfx);
+        var pfx = CreateDevelopment(now);
+        // Written private (0600) from the first byte, under a temporary name, then moved into place
+        // without overwriting: a node sharing the directory that got there first wins, and nobody
+        // ever reads a half-written file.
+        var temporary = $"{path}.{Environment.ProcessId}.tmp";
+        var create = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
         {
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
 
-        return X509CertificateLoader.LoadPkcs12(pfx, null);
+        using (var stream = new FileStream(temporary, create))
+        {
+            stream.Write(pfx);
+        }
+
+        try
+        {
+            File.Move(temporary, path, overwrite: false);
+            return X509CertificateLoader.LoadPkcs12(pfx, null);
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            File.Delete(temporary);
+            return X509CertificateLoader.LoadPkcs12FromFile(path, null);
+        }
     }
 
     /// <summary>A self-signed server certificate for localhost, 127.0.0.1 and ::1, valid a year from <paramref name="now"/>, as PFX bytes.</summary>

@@ -1,5 +1,7 @@
 using Blueprint.Gateway.LoadBalancing;
 using Blueprint.Hosting;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Routing;
@@ -46,28 +48,43 @@ public sealed class GatewayModule : IBlueprintModule
         // TLS (HTTP/1.1 and HTTP/2 by ALPN) and cleartext HTTP/2 listeners, when their ports are set.
         builder.Services.AddOptions<KestrelServerOptions>().Configure<IServiceProvider>((kestrel, services) =>
         {
+            NodeOptions node;
+            GatewayOptions options;
+            string directory;
             try
             {
-                var node = services.GetRequiredService<IOptions<NodeOptions>>().Value;
-                var options = services.GetRequiredService<IOptions<GatewayOptions>>().Value;
-                if (options.HttpsPort != 0)
-                {
-                    var certificate = Certificates.Load(options.Certificate, services.GetRequiredService<DataDirectory>().For("gateway"));
-                    kestrel.Listen(node.BindAddress, options.HttpsPort, listen =>
-                    {
-                        listen.Protocols = HttpProtocols.Http1AndHttp2;
-                        listen.UseHttps(certificate);
-                    });
-                }
-
-                if (options.H2cPort != 0)
-                {
-                    kestrel.Listen(node.BindAddress, options.H2cPort, listen => listen.Protocols = HttpProtocols.Http2);
-                }
+                node = services.GetRequiredService<IOptions<NodeOptions>>().Value;
+                options = services.GetRequiredService<IOptions<GatewayOptions>>().Value;
+                directory = services.GetRequiredService<DataDirectory>().For("gateway");
             }
             catch (Exception e) when (e is OptionsValidationException or StartupProblemException)
             {
                 // Invalid options or an unwritable data directory: the node's preflight reports them, all at once.
+                return;
+            }
+
+            if (options.HttpsPort != 0)
+            {
+                X509Certificate2 certificate;
+                try
+                {
+                    certificate = Certificates.Load(options.Certificate, directory);
+                }
+                catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException)
+                {
+                    throw new StartupProblemException($"Gateway:Certificate: the TLS certificate cannot be loaded ({e.Message})", e);
+                }
+
+                kestrel.Listen(node.BindAddress, options.HttpsPort, listen =>
+                {
+                    listen.Protocols = HttpProtocols.Http1AndHttp2;
+                    listen.UseHttps(certificate);
+                });
+            }
+
+            if (options.H2cPort != 0)
+            {
+                kestrel.Listen(node.BindAddress, options.H2cPort, listen => listen.Protocols = HttpProtocols.Http2);
             }
         });
         builder.Services.AddSingleton<ILoadBalancingPolicy, ConsistentHashPolicy>();

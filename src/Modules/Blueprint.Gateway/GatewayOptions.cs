@@ -60,6 +60,11 @@ public sealed class GatewayOptions : IValidatableObject
                     yield return new ValidationResult(reason, [$"{nameof(Jwt)}:{nameof(JwtOptions.SigningKeys)}:{i}"]);
                 }
             }
+
+            if (Jwt.ClockSkewSeconds is < 0 or > 300)
+            {
+                yield return new ValidationResult("must be from 0 to 300 seconds", [$"{nameof(Jwt)}:{nameof(JwtOptions.ClockSkewSeconds)}"]);
+            }
         }
 
         if (HttpsPort != 0 && HttpsPort == H2cPort)
@@ -94,8 +99,7 @@ public sealed class JwtOptions
     /// <summary>Signing keys: base64 secrets (HS256/384/512) or PEM public keys (RSA or ECDSA), so keys can be rotated.</summary>
     public List<string> SigningKeys { get; set; } = [];
 
-    /// <summary>Tolerated clock difference. <value>0–300 seconds; default 30.</value></summary>
-    [Range(0, 300, ErrorMessage = "must be from 0 to 300 seconds")]
+    /// <summary>Tolerated clock difference. <value>0–300 seconds; default 30 (checked by <see cref="GatewayOptions"/>).</value></summary>
     public int ClockSkewSeconds { get; set; } = 30;
 
     /// <summary>Whether JWT validation is configured.</summary>
@@ -108,26 +112,28 @@ public sealed class JwtOptions
         var trimmed = text.Trim();
         if (trimmed.StartsWith("-----BEGIN", StringComparison.Ordinal))
         {
+            var rsa = System.Security.Cryptography.RSA.Create();
             try
             {
-                var rsa = System.Security.Cryptography.RSA.Create();
                 rsa.ImportFromPem(trimmed);
                 key = new Microsoft.IdentityModel.Tokens.RsaSecurityKey(rsa);
                 return null;
             }
-            catch (ArgumentException)
+            catch (Exception e) when (e is ArgumentException or System.Security.Cryptography.CryptographicException)
             {
+                rsa.Dispose();
             }
 
+            var ecdsa = System.Security.Cryptography.ECDsa.Create();
             try
             {
-                var ecdsa = System.Security.Cryptography.ECDsa.Create();
                 ecdsa.ImportFromPem(trimmed);
                 key = new Microsoft.IdentityModel.Tokens.ECDsaSecurityKey(ecdsa);
                 return null;
             }
-            catch (ArgumentException)
+            catch (Exception e) when (e is ArgumentException or System.Security.Cryptography.CryptographicException)
             {
+                ecdsa.Dispose();
                 return "is not a PEM RSA or ECDSA public key";
             }
         }

@@ -51,7 +51,9 @@ internal sealed class ConsistentHashPolicy : ILoadBalancingPolicy
     {
         if (source is null || source.Equals("ip", StringComparison.OrdinalIgnoreCase))
         {
-            return context.Connection.RemoteIpAddress?.ToString();
+            // An IPv4 client reached over a dual-stack socket hashes as itself, whatever the gateway binds.
+            var address = context.Connection.RemoteIpAddress;
+            return (address is { IsIPv4MappedToIPv6: true } ? address.MapToIPv4() : address)?.ToString();
         }
 
         if (source.StartsWith("header:", StringComparison.OrdinalIgnoreCase))
