@@ -1,7 +1,7 @@
-using Blueprint.Gateway.LoadBalancing;
-using Blueprint.Hosting;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Blueprint.Gateway.LoadBalancing;
+using Blueprint.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Routing;
