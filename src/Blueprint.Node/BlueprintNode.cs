@@ -155,6 +155,13 @@ public sealed class BlueprintNode : IAsyncDisposable
             ports.Insert(0, new ModulePort("HTTP", node.HttpPort, "--http-port"));
         }
 
+        // Two listeners configured on one port would fail to bind with a misleading "in use".
+        foreach (var clash in ports.GroupBy(port => port.Port).Where(group => group.Count() > 1))
+        {
+            var names = clash.Select(port => $"{port.Protocol} ({port.Flag})").ToList();
+            throw new StartupProblemException($"port {clash.Key} is configured for both {string.Join(" and ", names)}; give each its own");
+        }
+
         foreach (var port in ports)
         {
             if (!PortProbe.IsFree(node.BindAddress, port.Port))

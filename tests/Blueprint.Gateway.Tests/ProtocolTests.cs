@@ -63,6 +63,21 @@ public sealed class ProtocolTests
         Assert.Contains("Gateway:HttpsPort", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task One_port_for_two_listeners_is_refused_naming_both()
+    {
+        using var directory = new TempDirectory("gateway-clash");
+        await using var backends = await Backends.StartAsync(1);
+        var port = FreePorts.Next();
+        var error = await Assert.ThrowsAsync<Blueprint.Hosting.StartupProblemException>(() => StartAsync(backends, directory.Path, new()
+        {
+            ["Gateway:HttpsPort"] = $"{port}",
+            ["Gateway:H2cPort"] = $"{FreePorts.Next()}",
+            ["Node:HttpPort"] = $"{port}",
+        }));
+        Assert.Equal($"port {port} is configured for both HTTP (--http-port) and HTTPS (gateway) (Gateway:HttpsPort); give each its own", error.Message);
+    }
+
     private static Task<TestNode> StartAsync(Backends backends, string dataDir, Dictionary<string, string?> settings)
     {
         settings["Node:Modules"] = "gateway";
