@@ -30,6 +30,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
+. "$here/lib.sh"
 wrk_seconds=${WRK_SECONDS:-5}
 threads=${WRK_THREADS:-2}
 connections=${WRK_CONNECTIONS:-64}
@@ -42,11 +43,6 @@ work=$(mktemp -d)
 backend_pid=""
 nginx_pid=""
 haproxy_pid=""
-stop_pid() {
-  [ -n "$1" ] || return 0
-  kill -TERM "$1" 2>/dev/null || true
-  for _ in $(seq 1 100); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-}
 cleanup() {
   "$here/peers/blueprint.sh" stop "$work/gateway" || true
   "$here/peers/blueprint.sh" stop "$work/quiet" || true
@@ -59,15 +55,8 @@ trap cleanup EXIT
 
 fail() { echo "gateway.sh: $*" >&2; exit 1; }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
-missing=()
-command -v wrk >/dev/null || missing+=(wrk)
-command -v nginx >/dev/null || missing+=(nginx-light)
-command -v haproxy >/dev/null || missing+=(haproxy)
-if [ ${#missing[@]} -gt 0 ]; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+require_tools wrk:wrk nginx:nginx-light haproxy:haproxy
 dotnet build -c Release "$root/bench/Blueprint.Benchmarks" -v quiet -nologo >/dev/null ||
   fail "bench/Blueprint.Benchmarks does not build (dotnet build -c Release bench/Blueprint.Benchmarks)"
 "$here/peers/blueprint.sh" build || fail "the node does not build (dotnet build -c Release src/Blueprint.Node)"

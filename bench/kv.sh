@@ -10,6 +10,7 @@
 # running kv + sql. Usage: bench/kv.sh [requests]   (default 200000; pipelined runs use 5×)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 requests=${1:-200000}
 work=$(mktemp -d)
 cleanup() {
@@ -19,7 +20,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
 "$here/peers/redis.sh" install
 "$here/peers/blueprint.sh" build

@@ -19,6 +19,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
+. "$here/lib.sh"
 seconds=${RL_SECONDS:-2}
 rounds=${RL_ROUNDS:-3}
 wrk_seconds=${WRK_SECONDS:-3}
@@ -39,14 +40,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
-missing=()
-command -v wrk >/dev/null || missing+=(wrk)
-command -v nginx >/dev/null || missing+=(nginx-light)
-if [ ${#missing[@]} -gt 0 ]; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+require_tools wrk:wrk nginx:nginx-light
 "$here/peers/blueprint.sh" build
 dotnet build -c Release "$root/bench/Blueprint.Benchmarks" -v quiet -nologo >/dev/null
 

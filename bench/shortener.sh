@@ -23,6 +23,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
+. "$here/lib.sh"
 wrk_seconds=${WRK_SECONDS:-5}
 threads=${WRK_THREADS:-2}
 connections=${WRK_CONNECTIONS:-64}
@@ -33,11 +34,6 @@ bench_dll="$root/bench/Blueprint.Benchmarks/bin/Release/net10.0/Blueprint.Benchm
 work=$(mktemp -d)
 floor_pid=""
 nginx_pid=""
-stop_pid() {
-  [ -n "$1" ] || return 0
-  kill -TERM "$1" 2>/dev/null || true
-  for _ in $(seq 1 100); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-}
 cleanup() {
   "$here/peers/blueprint.sh" stop "$work/hot" || true
   "$here/peers/blueprint.sh" stop "$work/cold" || true
@@ -49,14 +45,8 @@ trap cleanup EXIT
 
 fail() { echo "shortener.sh: $*" >&2; exit 1; }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
-missing=()
-command -v wrk >/dev/null || missing+=(wrk)
-command -v nginx >/dev/null || missing+=(nginx-light)
-if [ ${#missing[@]} -gt 0 ]; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+require_tools wrk:wrk nginx:nginx-light
 dotnet build -c Release "$root/bench/Blueprint.Benchmarks" -v quiet -nologo >/dev/null
 if [ "$with_node" = 1 ]; then
   "$here/peers/blueprint.sh" build ||
