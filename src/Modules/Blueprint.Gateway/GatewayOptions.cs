@@ -105,6 +105,24 @@ public sealed class JwtOptions
     /// <summary>Whether JWT validation is configured.</summary>
     public bool IsEnabled => !string.IsNullOrWhiteSpace(Issuer);
 
+    /// <summary>The PEM key as <typeparamref name="TAlgorithm"/>, or null (the algorithm object disposed) when it is not one.</summary>
+    private static Microsoft.IdentityModel.Tokens.SecurityKey? ImportPem<TAlgorithm>(
+        string pem, Func<TAlgorithm> create, Func<TAlgorithm, Microsoft.IdentityModel.Tokens.SecurityKey> wrap)
+        where TAlgorithm : System.Security.Cryptography.AsymmetricAlgorithm
+    {
+        var algorithm = create();
+        try
+        {
+            algorithm.ImportFromPem(pem);
+            return wrap(algorithm);
+        }
+        catch (Exception e) when (e is ArgumentException or System.Security.Cryptography.CryptographicException)
+        {
+            algorithm.Dispose();
+            return null;
+        }
+    }
+
     /// <summary>Parses one configured key; returns null and the key, or the reason it is not one.</summary>
     internal static string? TryParseKey(string text, out Microsoft.IdentityModel.Tokens.SecurityKey? key)
     {
@@ -112,30 +130,9 @@ public sealed class JwtOptions
         var trimmed = text.Trim();
         if (trimmed.StartsWith("-----BEGIN", StringComparison.Ordinal))
         {
-            var rsa = System.Security.Cryptography.RSA.Create();
-            try
-            {
-                rsa.ImportFromPem(trimmed);
-                key = new Microsoft.IdentityModel.Tokens.RsaSecurityKey(rsa);
-                return null;
-            }
-            catch (Exception e) when (e is ArgumentException or System.Security.Cryptography.CryptographicException)
-            {
-                rsa.Dispose();
-            }
-
-            var ecdsa = System.Security.Cryptography.ECDsa.Create();
-            try
-            {
-                ecdsa.ImportFromPem(trimmed);
-                key = new Microsoft.IdentityModel.Tokens.ECDsaSecurityKey(ecdsa);
-                return null;
-            }
-            catch (Exception e) when (e is ArgumentException or System.Security.Cryptography.CryptographicException)
-            {
-                ecdsa.Dispose();
-                return "is not a PEM RSA or ECDSA public key";
-            }
+            key = ImportPem(trimmed, System.Security.Cryptography.RSA.Create, rsa => new Microsoft.IdentityModel.Tokens.RsaSecurityKey(rsa))
+                ?? ImportPem(trimmed, System.Security.Cryptography.ECDsa.Create, ecdsa => new Microsoft.IdentityModel.Tokens.ECDsaSecurityKey(ecdsa));
+            return key is null ? "is not a PEM RSA or ECDSA public key" : null;
         }
 
         var bytes = new byte[trimmed.Length];
