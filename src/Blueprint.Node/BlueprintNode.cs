@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
 
@@ -97,6 +98,7 @@ public sealed class BlueprintNode : IAsyncDisposable
 
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        UseRoutedMiddleware(app);
         app.MapServiceDefaults();
         app.MapOpenApi();
         app.MapScalarApiReference("/api");
@@ -107,6 +109,42 @@ public sealed class BlueprintNode : IAsyncDisposable
         }
 
         return new BlueprintNode(app, modules);
+    }
+
+    /// <summary>
+    /// Routing, then the endpoint-aware middleware in ASP.NET Core's order. Routing is placed here,
+    /// after the modules' front middleware, so a hot path answered there costs no route match; and
+    /// authentication and authorization are placed explicitly after it (left to the framework, they
+    /// would run before routing and never see a route's policy).
+    /// </summary>
+    private static void UseRoutedMiddleware(WebApplication app)
+    {
+        app.UseRouting();
+        var pipeline = app.Services.GetRequiredService<IOptions<PipelineOptions>>().Value;
+        if (app.Services.GetService<Microsoft.AspNetCore.Cors.Infrastructure.ICorsService>() is not null)
+        {
+            app.UseCors();
+        }
+
+        if (app.Services.GetService<Microsoft.AspNetCore.Authentication.IAuthenticationSchemeProvider>() is not null)
+        {
+            app.UseAuthentication();
+        }
+
+        if (app.Services.GetService<Microsoft.AspNetCore.Authorization.IAuthorizationHandlerProvider>() is not null)
+        {
+            app.UseAuthorization();
+        }
+
+        if (pipeline.RateLimiter)
+        {
+            app.UseRateLimiter();
+        }
+
+        if (pipeline.RequestTimeouts)
+        {
+            app.UseRequestTimeouts();
+        }
     }
 
     /// <summary>The configuration a node would read, without building one (for verbs that work on a node's data).</summary>

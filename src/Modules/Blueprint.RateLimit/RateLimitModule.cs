@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -52,8 +53,12 @@ public sealed class RateLimitModule : IBlueprintModule
         builder.Services.AddHostedService<StoreWarmup>();
         builder.Services.AddValidatedOptions<HttpRateLimitOptions>(HttpRateLimitOptions.Section);
         builder.Services.AddSingleton<BlueprintHttpRateLimiter>();
+        // The rate-limiting middleware always runs with this module: endpoints (gateway routes) may name
+        // the distributed policy; the node's own endpoints are limited globally only when RateLimit:Http:Enabled.
         builder.Services.AddRateLimiter(_ => { });
-        builder.Services.AddOptions<RateLimiterOptions>().Configure<IServiceProvider>((options, services) => options.UseBlueprintLimits(services));
+        builder.Services.Configure<PipelineOptions>(pipeline => pipeline.RateLimiter = true);
+        var global = builder.Configuration.GetValue<bool>($"{HttpRateLimitOptions.Section}:{nameof(HttpRateLimitOptions.Enabled)}");
+        builder.Services.AddOptions<RateLimiterOptions>().Configure<IServiceProvider>((options, services) => options.UseBlueprintLimits(services, global));
 
         // Envoy's rate limit service (RLS v3) on its own HTTP/2-only (h2c) listener, as Envoy's
         // rate limit cluster expects; the node's HTTP listener is configured before this one.
@@ -81,12 +86,6 @@ public sealed class RateLimitModule : IBlueprintModule
         // Only on the gRPC listener; never limited by the limits it decides.
         var grpcPort = endpoints.ServiceProvider.GetRequiredService<IOptions<RateLimitOptions>>().Value.GrpcPort;
         endpoints.MapGrpcService<RlsService>().RequireHost($"*:{grpcPort.ToString(System.Globalization.CultureInfo.InvariantCulture)}").DisableRateLimiting();
-
-        // The node's own endpoints go through the distributed limits when RateLimit:Http:Enabled is set.
-        if (endpoints is IApplicationBuilder app && endpoints.ServiceProvider.GetRequiredService<IOptions<HttpRateLimitOptions>>().Value.Enabled)
-        {
-            app.UseRateLimiter();
-        }
     }
 
     /// <inheritdoc />

@@ -21,8 +21,6 @@ namespace Blueprint.RateLimit.AspNetCore;
 /// </remarks>
 public sealed class BlueprintHttpRateLimiter : PartitionedRateLimiter<HttpContext>
 {
-    private static readonly RateLimitLease Undecided = new DecisionLease(false, null);
-    private static readonly RateLimitLease Unlimited = new DecisionLease(true, null);
     private readonly RateLimitService _service;
     private readonly HttpRateLimitOptions _options;
     private readonly HashSet<IPAddress> _trustedProxies;
@@ -40,7 +38,7 @@ public sealed class BlueprintHttpRateLimiter : PartitionedRateLimiter<HttpContex
     public override RateLimiterStatistics? GetStatistics(HttpContext resource) => null;
 
     /// <inheritdoc />
-    protected override RateLimitLease AttemptAcquireCore(HttpContext resource, int permitCount) => Undecided;
+    protected override RateLimitLease AttemptAcquireCore(HttpContext resource, int permitCount) => DecisionLease.Undecided;
 
     /// <inheritdoc />
     protected override async ValueTask<RateLimitLease> AcquireAsyncCore(HttpContext resource, int permitCount, CancellationToken cancellationToken)
@@ -48,13 +46,13 @@ public sealed class BlueprintHttpRateLimiter : PartitionedRateLimiter<HttpContex
         ArgumentNullException.ThrowIfNull(resource);
         if (IsExcluded(resource.Request.Path))
         {
-            return Unlimited;
+            return DecisionLease.Unlimited;
         }
 
         var descriptors = Descriptors(resource);
         if (descriptors.Count == 0)
         {
-            return Unlimited;
+            return DecisionLease.Unlimited;
         }
 
         var result = await _service.CheckAsync(new RateLimitRequest(_options.Domain, descriptors, permitCount), cancellationToken).ConfigureAwait(false);
@@ -172,24 +170,30 @@ public sealed class BlueprintHttpRateLimiter : PartitionedRateLimiter<HttpContex
         response.Headers["RateLimit-Policy"] = string.Create(CultureInfo.InvariantCulture, $"\"{policy}\";q={spec.RequestsPerUnit};w={window}");
         response.Headers["RateLimit"] = string.Create(CultureInfo.InvariantCulture, $"\"{policy}\";r={Math.Max(0, status.RemainingPermits)};t={reset}");
     }
+}
 
-    /// <summary>A lease that carries the decision and, when rejected, the wait.</summary>
-    private sealed class DecisionLease(bool acquired, TimeSpan? retryAfter) : RateLimitLease
+/// <summary>A lease that carries the decision and, when rejected, the wait.</summary>
+internal sealed class DecisionLease(bool acquired, TimeSpan? retryAfter) : RateLimitLease
+{
+    /// <summary>No decision yet: the synchronous path's answer when the decision needs the KV.</summary>
+    public static readonly RateLimitLease Undecided = new DecisionLease(false, null);
+
+    /// <summary>Acquired without a check.</summary>
+    public static readonly RateLimitLease Unlimited = new DecisionLease(true, null);
+
+    public override bool IsAcquired => acquired;
+
+    public override IEnumerable<string> MetadataNames => retryAfter is null ? [] : [MetadataName.RetryAfter.Name];
+
+    public override bool TryGetMetadata(string metadataName, out object? metadata)
     {
-        public override bool IsAcquired => acquired;
-
-        public override IEnumerable<string> MetadataNames => retryAfter is null ? [] : [MetadataName.RetryAfter.Name];
-
-        public override bool TryGetMetadata(string metadataName, out object? metadata)
+        if (retryAfter is { } wait && metadataName == MetadataName.RetryAfter.Name)
         {
-            if (retryAfter is { } wait && metadataName == MetadataName.RetryAfter.Name)
-            {
-                metadata = wait;
-                return true;
-            }
-
-            metadata = null;
-            return false;
+            metadata = wait;
+            return true;
         }
+
+        metadata = null;
+        return false;
     }
 }

@@ -10,17 +10,25 @@ namespace Blueprint.RateLimit.AspNetCore;
 public static class RateLimiterOptionsExtensions
 {
     /// <summary>
-    /// Makes the distributed rules the global limiter of <c>app.UseRateLimiter()</c>: rejected requests
-    /// get 429, <c>Retry-After</c> in whole seconds and a problem+json body naming the wait.
+    /// Adds the distributed rules to <c>app.UseRateLimiter()</c>: as the policy
+    /// <see cref="DistributedRoutePolicy.Name"/> that endpoints may name, and, when <paramref name="global"/>,
+    /// as the global limiter of every endpoint. Rejected requests get 429, <c>Retry-After</c> in whole
+    /// seconds and a problem+json body naming the wait.
     /// </summary>
     /// <param name="options">The middleware's options.</param>
     /// <param name="services">The application's services (the limiter is resolved from them).</param>
-    public static RateLimiterOptions UseBlueprintLimits(this RateLimiterOptions options, IServiceProvider services)
+    /// <param name="global">Whether every endpoint is limited (<c>RateLimit:Http:Enabled</c>).</param>
+    public static RateLimiterOptions UseBlueprintLimits(this RateLimiterOptions options, IServiceProvider services, bool global)
     {
         ArgumentNullException.ThrowIfNull(options);
         // Resolved at the first request: other modules (YARP) read these options while endpoints are
         // mapped, before the node's preflight has reported invalid configuration.
-        options.GlobalLimiter = new Deferred(services);
+        if (global)
+        {
+            options.GlobalLimiter = new Deferred(services);
+        }
+
+        options.AddPolicy(DistributedRoutePolicy.Name, new DistributedRoutePolicy(services));
         options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
         options.OnRejected = async (context, cancellationToken) =>
         {
