@@ -104,9 +104,12 @@ public sealed class GatewayTests
     public async Task A_killed_backend_is_ejected_by_health_checks_and_requests_succeed_again(string kind)
     {
         await using var backends = await Backends.StartAsync(3);
+        // Health checks alone: retries and circuit breakers (ResilienceTests) would hide the failures this test watches.
         await using var gateway = await StartGatewayAsync(backends, "RoundRobin", extra: kind == "active"
             ? new Dictionary<string, string?>
             {
+                ["Gateway:Resilience:Retries"] = "0",
+                ["Gateway:Resilience:CircuitBreaker"] = "false",
                 ["Gateway:ReverseProxy:Clusters:backends:HealthCheck:Active:Enabled"] = "true",
                 ["Gateway:ReverseProxy:Clusters:backends:HealthCheck:Active:Interval"] = "00:00:00.200",
                 ["Gateway:ReverseProxy:Clusters:backends:HealthCheck:Active:Timeout"] = "00:00:00.500",
@@ -115,6 +118,8 @@ public sealed class GatewayTests
             }
             : new Dictionary<string, string?>
             {
+                ["Gateway:Resilience:Retries"] = "0",
+                ["Gateway:Resilience:CircuitBreaker"] = "false",
                 // Failed proxied requests themselves eject the destination (YARP's transport failure rate), for a minute.
                 ["Gateway:ReverseProxy:Clusters:backends:HealthCheck:Passive:Enabled"] = "true",
                 ["Gateway:ReverseProxy:Clusters:backends:HealthCheck:Passive:Policy"] = "TransportFailureRate",
@@ -219,8 +224,9 @@ public sealed class GatewayTests
         return (await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).Split(' ')[0];
     }
 
-    private static Task<TestNode> StartGatewayAsync(
-        Backends backends, string policy, int[]? weights = null, string? hashKey = null, int? only = null, IReadOnlyDictionary<string, string?>? extra = null)
+    internal static Task<TestNode> StartGatewayAsync(
+        Backends backends, string policy, int[]? weights = null, string? hashKey = null, int? only = null, IReadOnlyDictionary<string, string?>? extra = null,
+        Action<IServiceCollection>? services = null)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -248,7 +254,7 @@ public sealed class GatewayTests
             settings[key] = value;
         }
 
-        return TestNode.StartAsync(settings: settings, cancellationToken: TestContext.Current.CancellationToken);
+        return TestNode.StartAsync(null, settings, services, TestContext.Current.CancellationToken);
     }
 }
 
@@ -266,12 +272,20 @@ internal sealed class Backends : IAsyncDisposable
 
     public IReadOnlyList<string> Addresses { get; }
 
+    /// <summary>The status each backend answers with (200 unless a test sets another).</summary>
+    public int[] Statuses { get; private init; } = [];
+
+    /// <summary>How many requests each backend has received.</summary>
+    public int[] Hits { get; private init; } = [];
+
     public IReadOnlyList<string> Names => Enumerable.Range(0, Addresses.Count).Select(i => $"b{i}").ToArray();
 
     public static async Task<Backends> StartAsync(int count, bool webSocketEcho = false, TimeSpan[]? delays = null)
     {
         var apps = new List<WebApplication>();
         var addresses = new List<string>();
+        var statuses = Enumerable.Repeat(StatusCodes.Status200OK, count).ToArray();
+        var hits = new int[count];
         for (var i = 0; i < count; i++)
         {
             var builder = WebApplication.CreateSlimBuilder();
@@ -308,8 +322,11 @@ internal sealed class Backends : IAsyncDisposable
             }
 
             var delay = delays?[i] ?? TimeSpan.Zero;
+            var index = i;
             app.Run(async context =>
             {
+                Interlocked.Increment(ref hits[index]);
+                context.Response.StatusCode = Volatile.Read(ref statuses[index]);
                 if (delay > TimeSpan.Zero)
                 {
                     await Task.Delay(delay, context.RequestAborted); // a slow backend, not a wait in the test
@@ -322,7 +339,7 @@ internal sealed class Backends : IAsyncDisposable
             addresses.Add(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/");
         }
 
-        return new Backends(apps, addresses);
+        return new Backends(apps, addresses) { Statuses = statuses, Hits = hits };
     }
 
     /// <summary>Stops backend <paramref name="index"/>: its port refuses connections from now on.</summary>

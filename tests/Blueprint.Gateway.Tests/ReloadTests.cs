@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -28,7 +27,7 @@ public sealed class ReloadTests
         await UntilAsync(async () => await NameAsync(gateway) == "b1", "the edit to b1 was not applied");
 
         await File.WriteAllTextAsync(file, Config(backends.Addresses[2], "Bogus"), TestContext.Current.CancellationToken);
-        await UntilAsync(() => Task.FromResult(logs.Errors.Any(message => message.Contains("Bogus", StringComparison.Ordinal))), "the invalid edit was not reported");
+        await UntilAsync(() => Task.FromResult(logs.Messages.Any(message => message.Contains("Bogus", StringComparison.Ordinal))), "the invalid edit was not reported");
         for (var i = 0; i < 5; i++)
         {
             Assert.Equal("b1", await NameAsync(gateway));
@@ -67,36 +66,6 @@ public sealed class ReloadTests
         {
             Assert.True(DateTime.UtcNow < deadline, failure);
             await Task.Delay(50, TestContext.Current.CancellationToken);
-        }
-    }
-
-    /// <summary>Keeps the node's error-level log messages.</summary>
-    private sealed class LogCapture : ILoggerProvider
-    {
-        private readonly ConcurrentQueue<string> _errors = new();
-
-        public IEnumerable<string> Errors => _errors;
-
-        public ILogger CreateLogger(string categoryName) => new Logger(_errors);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Logger(ConcurrentQueue<string> errors) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Error;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            {
-                if (logLevel >= LogLevel.Error)
-                {
-                    errors.Enqueue($"{formatter(state, exception)} {exception}");
-                }
-            }
         }
     }
 }

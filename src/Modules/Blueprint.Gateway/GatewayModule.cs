@@ -1,13 +1,19 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Blueprint.Gateway.Access;
 using Blueprint.Gateway.LoadBalancing;
+using Blueprint.Gateway.Resilience;
 using Blueprint.Hosting;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
@@ -42,8 +48,20 @@ public sealed class GatewayModule : IBlueprintModule
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddValidatedOptions<GatewayOptions>(GatewayOptions.Section);
-        builder.Services.AddReverseProxy().LoadFromConfig(ProxyConfiguration(builder.Configuration));
+        builder.Services.AddValidatedOptions<ResilienceOptions>(ResilienceSection);
+        builder.Services.AddValidatedOptions<ApiKeyOptions>(ApiKeyOptions.Section);
+        builder.Services.AddReverseProxy().LoadFromConfig(ProxyConfiguration(builder.Configuration)).AddConfigFilter<GatewayConfigFilter>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<CircuitBreakers>();
+        builder.Services.AddSingleton<ProxyResilience>();
+
+        // Routes' Timeout / TimeoutPolicy, CorsPolicy and AuthorizationPolicy need their middleware:
+        // the node places it after routing, in order (see PipelineOptions).
+        builder.Services.AddRequestTimeouts();
+        builder.Services.Configure<PipelineOptions>(pipeline => pipeline.RequestTimeouts = true);
+        AddCors(builder);
         AddJwt(builder);
+        AddApiKeys(builder);
 
         // TLS (HTTP/1.1 and HTTP/2 by ALPN) and cleartext HTTP/2 listeners, when their ports are set.
         builder.Services.AddOptions<KestrelServerOptions>().Configure<IServiceProvider>((kestrel, services) =>
@@ -91,8 +109,59 @@ public sealed class GatewayModule : IBlueprintModule
         builder.Services.AddSingleton<ILoadBalancingPolicy, WeightedRoundRobinPolicy>();
     }
 
+    /// <inheritdoc />
+    public void UseFrontMiddleware(IApplicationBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        if (app.ApplicationServices.GetRequiredService<IConfiguration>().GetValue($"{GatewayOptions.Section}:{nameof(GatewayOptions.AccessLog)}", true))
+        {
+            AccessLog.Use(app);
+        }
+    }
+
     /// <summary>The authorization policy a route names to require a valid bearer token.</summary>
     public const string JwtPolicy = "jwt";
+
+    /// <summary>The authorization policy a route names to require one of <c>Gateway:ApiKeys</c>.</summary>
+    public const string ApiKeyPolicy = ApiKeyAuthenticationHandler.SchemeName;
+
+    /// <summary>Where retries and circuit breakers are configured.</summary>
+    public const string ResilienceSection = "Gateway:Resilience";
+
+    private static void AddCors(IHostApplicationBuilder builder)
+    {
+        var policies = builder.Configuration.GetSection($"{GatewayOptions.Section}:{nameof(GatewayOptions.Cors)}").Get<Dictionary<string, CorsPolicySettings>>() ?? [];
+        builder.Services.AddCors(cors =>
+        {
+            // A policy with problems is left out here: the options validation reports them all at start.
+            foreach (var (name, settings) in policies.Where(policy => !policy.Value.Problems().Any()))
+            {
+                cors.AddPolicy(name, policy =>
+                {
+                    _ = settings.Origins.Contains("*") ? policy.AllowAnyOrigin() : policy.WithOrigins([.. settings.Origins]);
+                    _ = settings.Methods.Count == 0 ? policy.AllowAnyMethod() : policy.WithMethods([.. settings.Methods]);
+                    _ = settings.Headers.Count == 0 ? policy.AllowAnyHeader() : policy.WithHeaders([.. settings.Headers]);
+                    policy.WithExposedHeaders([.. settings.ExposedHeaders]).SetPreflightMaxAge(TimeSpan.FromSeconds(settings.MaxAgeSeconds));
+                    if (settings.AllowCredentials)
+                    {
+                        policy.AllowCredentials();
+                    }
+                });
+            }
+        });
+    }
+
+    /// <summary>API keys when <c>Gateway:ApiKeys:Keys</c> lists any: routes with <c>"AuthorizationPolicy": "apikey"</c> then need one.</summary>
+    private static void AddApiKeys(IHostApplicationBuilder builder)
+    {
+        if (!builder.Configuration.GetSection($"{ApiKeyOptions.Section}:{nameof(ApiKeyOptions.Keys)}").GetChildren().Any())
+        {
+            return;
+        }
+
+        builder.Services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        builder.Services.AddAuthorizationBuilder().AddPolicy(ApiKeyPolicy, policy => policy.AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName).RequireAuthenticatedUser());
+    }
 
     /// <summary>
     /// JWT bearer validation when <c>Gateway:Jwt:Issuer</c> is set: a route with
@@ -125,12 +194,24 @@ public sealed class GatewayModule : IBlueprintModule
                 ValidAudience = jwt.Audience,
                 IssuerSigningKeys = keys,
                 ValidateIssuerSigningKey = true,
+                // Only the algorithms of the configured keys: a token cannot choose a weaker one (or "none").
+                ValidAlgorithms = ValidAlgorithms(keys),
                 RequireExpirationTime = true,
                 ClockSkew = TimeSpan.FromSeconds(jwt.ClockSkewSeconds),
             };
         });
         builder.Services.AddAuthorizationBuilder().AddPolicy(JwtPolicy, policy => policy.AddAuthenticationSchemes(JwtPolicy).RequireAuthenticatedUser());
     }
+
+    private static string[] ValidAlgorithms(IEnumerable<SecurityKey> keys) =>
+        keys.SelectMany(key => key switch
+        {
+            SymmetricSecurityKey => new[] { SecurityAlgorithms.HmacSha256, SecurityAlgorithms.HmacSha384, SecurityAlgorithms.HmacSha512 },
+            RsaSecurityKey => [SecurityAlgorithms.RsaSha256, SecurityAlgorithms.RsaSha384, SecurityAlgorithms.RsaSha512,
+                SecurityAlgorithms.RsaSsaPssSha256, SecurityAlgorithms.RsaSsaPssSha384, SecurityAlgorithms.RsaSsaPssSha512],
+            ECDsaSecurityKey => [SecurityAlgorithms.EcdsaSha256, SecurityAlgorithms.EcdsaSha384, SecurityAlgorithms.EcdsaSha512],
+            _ => [],
+        }).Distinct().ToArray();
 
     /// <summary>
     /// Where routes and clusters come from: the file named by <c>Gateway:ConfigFile</c> (YARP's shape,
@@ -162,14 +243,49 @@ public sealed class GatewayModule : IBlueprintModule
     {
         try
         {
-            endpoints.MapReverseProxy();
+            var resilience = endpoints.ServiceProvider.GetRequiredService<ProxyResilience>();
+            endpoints.MapReverseProxy(proxy =>
+            {
+                // YARP's default steps, with Blueprint's retries before the choice and circuit breakers after it.
+                proxy.Use(RefuseOversizedBody);
+                proxy.Use(resilience.RetryAsync);
+                proxy.UseSessionAffinity();
+                proxy.UseLoadBalancing();
+                proxy.Use(resilience.BreakAsync);
+                proxy.UsePassiveHealthChecks();
+            });
         }
         catch (InvalidOperationException e) when (e.InnerException is AggregateException errors)
         {
             // YARP validates the whole configuration and collects every error: report them all, plainly.
             throw new StartupProblemException(
-                $"{ProxySection} is invalid: {string.Join("; ", errors.InnerExceptions.Select(error => error.Message))}", e);
+                $"{ProxySection} is invalid: {string.Join("; ", errors.InnerExceptions.Select(Describe))}", e);
         }
+    }
+
+    /// <summary>A configuration error with its cause: YARP wraps a config filter's reason in its own message.</summary>
+    private static string Describe(Exception error) =>
+        error.InnerException is { } cause && error.Message.Contains("configuration callbacks", StringComparison.Ordinal)
+            ? cause.Message
+            : error.Message;
+
+    /// <summary>
+    /// Refuses a request whose declared length is over the route's <c>MaxRequestBodySize</c> before any
+    /// destination is contacted; a chunked body over the limit is cut off by the server while streaming.
+    /// </summary>
+    private static Task RefuseOversizedBody(HttpContext context, Func<Task> next)
+    {
+        // The route's own limit (-1 for none), else the server's.
+        var limit = context.GetReverseProxyFeature().Route.Config.MaxRequestBodySize is { } routeLimit
+            ? (routeLimit < 0 ? null : routeLimit)
+            : context.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize;
+        if (context.Request.ContentLength is { } length && length > limit)
+        {
+            context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+            return Task.CompletedTask;
+        }
+
+        return next();
     }
 
     /// <inheritdoc />

@@ -28,9 +28,23 @@ public sealed class GatewayOptions : IValidatableObject
     /// <summary>JWT bearer validation, for routes whose <c>AuthorizationPolicy</c> is <c>jwt</c>.</summary>
     public JwtOptions Jwt { get; set; } = new();
 
+    /// <summary>CORS policies by name, for routes' <c>CorsPolicy</c> (read at start).</summary>
+    public Dictionary<string, CorsPolicySettings> Cors { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Whether each request that matched a route is logged (category <c>Blueprint.Gateway.AccessLog</c>). <value>Default true.</value></summary>
+    public bool AccessLog { get; set; } = true;
+
     /// <inheritdoc />
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
+        foreach (var (name, policy) in Cors)
+        {
+            foreach (var (key, reason) in policy.Problems())
+            {
+                yield return new ValidationResult(reason, [$"{nameof(Cors)}:{name}:{key}"]);
+            }
+        }
+
         if (!string.IsNullOrWhiteSpace(Certificate.Path) && !File.Exists(Certificate.Path))
         {
             yield return new ValidationResult($"no such file: {Certificate.Path}", [$"{nameof(Certificate)}:{nameof(CertificateOptions.Path)}"]);

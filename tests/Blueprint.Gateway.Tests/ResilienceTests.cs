@@ -1,0 +1,176 @@
+using System.Net;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Blueprint.Gateway.Tests;
+
+/// <summary>Retries with a budget, circuit breakers per destination and per-route timeouts, against real backends.</summary>
+public sealed class ResilienceTests
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Idempotent_requests_are_retried_on_another_backend_and_a_post_with_a_body_is_not()
+    {
+        await using var backends = await Backends.StartAsync(3);
+        await using var gateway = await GatewayTests.StartGatewayAsync(backends, "RoundRobin", extra: new Dictionary<string, string?>
+        {
+            ["Gateway:Resilience:CircuitBreaker"] = "false",
+            ["Gateway:Resilience:RetryBudgetPercent"] = "100",
+        });
+        await backends.StopAsync(1);
+
+        var served = new List<string>();
+        for (var i = 0; i < 30; i++)
+        {
+            using var response = await gateway.Http.GetAsync("/svc/who", Cancel);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            served.Add((await response.Content.ReadAsStringAsync(Cancel)).Split(' ')[0]);
+        }
+
+        Assert.DoesNotContain("b1", served);
+        var posts = new List<HttpStatusCode>();
+        for (var i = 0; i < 9; i++)
+        {
+            using var response = await gateway.Http.PostAsync("/svc/orders", new StringContent("{}", Encoding.UTF8, "application/json"), Cancel);
+            posts.Add(response.StatusCode);
+        }
+
+        // Round robin sends every third POST to the dead backend: it fails, never resent (it may have been applied).
+        Assert.Equal(3, posts.Count(status => status == HttpStatusCode.BadGateway));
+        Assert.Equal(6, posts.Count(status => status == HttpStatusCode.OK));
+    }
+
+    [Theory]
+    [InlineData(0, 1)] // no share of requests, one retry a second: the first retry goes, the rest wait for the clock
+    [InlineData(100, 0)] // a retry per request: every one goes
+    public async Task The_retry_budget_caps_retries(int percent, int minPerSecond)
+    {
+        await using var backends = await Backends.StartAsync(2);
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        // b0 is always chosen first and is dead: every request needs a retry to reach b1.
+        await using var gateway = await GatewayTests.StartGatewayAsync(backends, "FirstAlphabetical", extra: new Dictionary<string, string?>
+        {
+            ["Gateway:Resilience:CircuitBreaker"] = "false",
+            ["Gateway:Resilience:RetryBudgetPercent"] = percent.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Gateway:Resilience:RetryBudgetMinPerSecond"] = minPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        }, services: services => services.AddSingleton<TimeProvider>(time));
+        await backends.StopAsync(0);
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 10; i++)
+        {
+            using var response = await gateway.Http.GetAsync("/svc/who", Cancel);
+            statuses.Add(response.StatusCode);
+        }
+
+        var expectedOk = percent == 100 ? 10 : 1;
+        Assert.Equal(expectedOk, statuses.Count(status => status == HttpStatusCode.OK));
+        Assert.Equal(10 - expectedOk, statuses.Count(status => status == HttpStatusCode.BadGateway));
+        if (percent == 0)
+        {
+            // A second later the reserve holds one retry again.
+            time.Advance(TimeSpan.FromSeconds(1));
+            using var response = await gateway.Http.GetAsync("/svc/who", Cancel);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task A_failing_backends_circuit_opens_keeps_traffic_away_and_closes_after_a_good_trial()
+    {
+        await using var backends = await Backends.StartAsync(2);
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        await using var gateway = await GatewayTests.StartGatewayAsync(backends, "FirstAlphabetical", extra: new Dictionary<string, string?>
+        {
+            ["Gateway:Resilience:BreakerMinimumThroughput"] = "4",
+            ["Gateway:Resilience:BreakerFailureRatio"] = "0.5",
+            ["Gateway:Resilience:BreakerBreakSeconds"] = "5",
+        }, services: services => services.AddSingleton<TimeProvider>(time));
+        backends.Statuses[0] = 500;
+
+        // Four 500s from b0 (a 5xx is an answer, not retried) reach the minimum throughput at a failure ratio of 1: the circuit opens.
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.Equal(("b0", HttpStatusCode.InternalServerError), await CallAsync(gateway));
+        }
+
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(("b1", HttpStatusCode.OK), await CallAsync(gateway));
+        }
+
+        Assert.Equal(4, backends.Hits[0]);
+        await MetricShowsAsync(gateway, """state="open"} 1""");
+
+        // After the break one trial request goes to b0; it now succeeds, so the circuit closes and b0 is first again.
+        backends.Statuses[0] = 200;
+        time.Advance(TimeSpan.FromSeconds(6));
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(("b0", HttpStatusCode.OK), await CallAsync(gateway));
+        }
+
+        await MetricShowsAsync(gateway, """state="half_open"} 1""");
+        await MetricShowsAsync(gateway, """state="closed"} 1""");
+    }
+
+    [Fact]
+    public async Task A_failed_trial_opens_the_circuit_again()
+    {
+        await using var backends = await Backends.StartAsync(2);
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        await using var gateway = await GatewayTests.StartGatewayAsync(backends, "FirstAlphabetical", extra: new Dictionary<string, string?>
+        {
+            ["Gateway:Resilience:BreakerMinimumThroughput"] = "2",
+            ["Gateway:Resilience:BreakerBreakSeconds"] = "5",
+        }, services: services => services.AddSingleton<TimeProvider>(time));
+        backends.Statuses[0] = 503;
+        await CallAsync(gateway);
+        await CallAsync(gateway);
+        Assert.Equal(("b1", HttpStatusCode.OK), await CallAsync(gateway));
+
+        time.Advance(TimeSpan.FromSeconds(6));
+        Assert.Equal(("b0", HttpStatusCode.ServiceUnavailable), await CallAsync(gateway)); // the trial, still failing
+        Assert.Equal(("b1", HttpStatusCode.OK), await CallAsync(gateway));
+        Assert.Equal(3, backends.Hits[0]);
+    }
+
+    [Fact]
+    public async Task A_route_timeout_answers_504_when_the_backend_is_slower()
+    {
+        await using var backends = await Backends.StartAsync(1, delays: [TimeSpan.FromSeconds(30)]);
+        await using var gateway = await GatewayTests.StartGatewayAsync(backends, "RoundRobin", extra: new Dictionary<string, string?>
+        {
+            ["Gateway:ReverseProxy:Routes:svc:Timeout"] = "00:00:00.200",
+        });
+        using var response = await gateway.Http.GetAsync("/svc/slow", Cancel);
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+    }
+
+    private static async Task<(string Backend, HttpStatusCode Status)> CallAsync(TestNode gateway)
+    {
+        using var response = await gateway.Http.GetAsync("/svc/who", Cancel);
+        var body = await response.Content.ReadAsStringAsync(Cancel);
+        return (body.Split(' ')[0], response.StatusCode);
+    }
+
+    /// <summary>Waits until a circuit-transition line of <c>/metrics</c> contains <paramref name="expected"/> (the exporter caches a scrape briefly).</summary>
+    private static async Task MetricShowsAsync(TestNode gateway, string expected)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            var text = await gateway.Http.GetStringAsync("/metrics", Cancel);
+            var lines = text.Split('\n').Where(line => line.StartsWith("blueprint_gateway_circuit_transitions", StringComparison.Ordinal)).ToArray();
+            if (lines.Any(line => line.Contains(expected, StringComparison.Ordinal)))
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"no circuit transition line has {expected}: {string.Join(" | ", lines)}");
+            await Task.Delay(100, Cancel);
+        }
+    }
+}
