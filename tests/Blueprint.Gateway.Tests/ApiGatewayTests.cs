@@ -189,6 +189,21 @@ public sealed class ApiGatewayTests
         Assert.DoesNotContain("s3cr3t", string.Join('\n', lines), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Route_transforms_rewrite_the_path_and_add_a_response_header()
+    {
+        await using var backends = await Backends.StartAsync(1);
+        await using var gateway = await GatewayTests.StartGatewayAsync(backends, "RoundRobin", extra: new Dictionary<string, string?>
+        {
+            ["Gateway:ReverseProxy:Routes:svc:Transforms:0:PathRemovePrefix"] = "/svc",
+            ["Gateway:ReverseProxy:Routes:svc:Transforms:1:ResponseHeader"] = "X-Served-By",
+            ["Gateway:ReverseProxy:Routes:svc:Transforms:1:Append"] = "blueprint",
+        });
+        using var response = await gateway.Http.GetAsync("/svc/orders/7", Cancel);
+        Assert.Equal("b0 GET /orders/7", await response.Content.ReadAsStringAsync(Cancel));
+        Assert.Equal("blueprint", response.Headers.GetValues("X-Served-By").Single());
+    }
+
     [Theory]
     [InlineData("Clusters:backends:Metadata:HashKey", "header:", "must be ip, header:NAME or cookie:NAME")]
     [InlineData("Clusters:backends:Destinations:b0:Metadata:Weight", "0", "must be a whole number from 1 to 1000")]
