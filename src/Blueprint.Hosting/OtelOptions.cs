@@ -11,6 +11,15 @@ public sealed class OtelOptions : IValidatableObject
     /// <summary>An OTLP/gRPC collector to export traces and metrics to. <value>An absolute http(s) URL; empty (default) exports nothing.</value></summary>
     public string? Endpoint { get; set; }
 
+    /// <summary>
+    /// The share of new traces the node samples; a caller's decision (the sampled flag of its
+    /// <c>traceparent</c>) is always followed. <value>0–1; default 1.</value> It stays 1 even without an
+    /// <see cref="Endpoint"/>: a node that starts a trace decides for every service behind it, which
+    /// may export even when this node does not. Lower it to trade traces for the cost of recording spans.
+    /// </summary>
+    [Range(0.0, 1.0, ErrorMessage = "must be from 0 to 1")]
+    public double TraceSampleRatio { get; set; } = 1;
+
     /// <inheritdoc />
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

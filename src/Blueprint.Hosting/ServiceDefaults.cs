@@ -37,6 +37,7 @@ public static class ServiceDefaults
         var telemetry = builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(ServiceName, serviceVersion: BlueprintVersion.Current))
             .WithTracing(tracing => tracing
+                .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(Math.Clamp(otel.TraceSampleRatio, 0, 1))))
                 .AddSource(ServiceName)
                 .AddAspNetCoreInstrumentation(options =>
                     options.Filter = context => !IsInfrastructurePath(context.Request.Path))
