@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Blueprint.Gateway.Forward;
 
 namespace Blueprint.Gateway;
 
@@ -27,6 +28,9 @@ public sealed class GatewayOptions : IValidatableObject
 
     /// <summary>JWT bearer validation, for routes whose <c>AuthorizationPolicy</c> is <c>jwt</c>.</summary>
     public JwtOptions Jwt { get; set; } = new();
+
+    /// <summary>The forward proxy (absolute-form requests and CONNECT tunnels to allowed destinations); off unless its port is set.</summary>
+    public ForwardProxyOptions ForwardProxy { get; set; } = new();
 
     /// <inheritdoc />
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
@@ -70,6 +74,11 @@ public sealed class GatewayOptions : IValidatableObject
         if (HttpsPort != 0 && HttpsPort == H2cPort)
         {
             yield return new ValidationResult("must differ from Gateway:H2cPort", [nameof(HttpsPort)]);
+        }
+
+        foreach (var result in ForwardProxy.Validate(nameof(ForwardProxy)))
+        {
+            yield return result;
         }
     }
 }
