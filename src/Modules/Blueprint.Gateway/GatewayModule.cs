@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Blueprint.Gateway.Forward;
 using Blueprint.Gateway.LoadBalancing;
 using Blueprint.Hosting;
 using Microsoft.AspNetCore.Builder;
@@ -89,7 +90,11 @@ public sealed class GatewayModule : IBlueprintModule
         });
         builder.Services.AddSingleton<ILoadBalancingPolicy, ConsistentHashPolicy>();
         builder.Services.AddSingleton<ILoadBalancingPolicy, WeightedRoundRobinPolicy>();
+        ForwardProxy.AddServices(builder);
     }
+
+    /// <inheritdoc />
+    public void UseFrontMiddleware(IApplicationBuilder app) => ForwardProxy.UseFrontMiddleware(app);
 
     /// <summary>The authorization policy a route names to require a valid bearer token.</summary>
     public const string JwtPolicy = "jwt";
@@ -192,6 +197,11 @@ public sealed class GatewayModule : IBlueprintModule
         if (options.H2cPort != 0)
         {
             yield return new ModulePort("HTTP/2 cleartext (gateway)", options.H2cPort, "Gateway:H2cPort");
+        }
+
+        if (options.ForwardProxy.IsEnabled)
+        {
+            yield return new ModulePort("Forward proxy (gateway)", options.ForwardProxy.Port, ForwardProxy.PortKey);
         }
     }
 }
