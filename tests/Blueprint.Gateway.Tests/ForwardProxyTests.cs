@@ -109,6 +109,20 @@ public sealed class ForwardProxyTests
     }
 
     [Fact]
+    public async Task An_allowed_destination_that_never_accepts_is_504_after_the_connect_timeout()
+    {
+        using var full = await FullListener.StartAsync();
+        await using var proxy = await ForwardProxyHarness.StartAsync([$"127.0.0.1:{full.Port}"], connectPorts: [full.Port], connectTimeoutSeconds: 1);
+        using var client = ProxiedClient(proxy.Port);
+        using var response = await client.GetAsync($"http://127.0.0.1:{full.Port}/x", Cancel);
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+
+        var tunnel = await RawAsync(proxy.Port, $"CONNECT 127.0.0.1:{full.Port} HTTP/1.1\r\nHost: 127.0.0.1:{full.Port}\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 504 Gateway Timeout\r\n", tunnel, StringComparison.Ordinal);
+        Assert.Contains("did not accept a connection within 1 s", tunnel, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task CONNECT_to_an_allowed_echo_server_tunnels_bytes_both_ways_and_passes_the_half_close()
     {
         await using var echo = EchoServer.Start();
@@ -277,14 +291,14 @@ public sealed class ForwardProxyTests
 
         public int Port { get; }
 
-        public static async Task<ForwardProxyHarness> StartAsync(string[] allow, int[]? connectPorts = null)
+        public static async Task<ForwardProxyHarness> StartAsync(string[] allow, int[]? connectPorts = null, int connectTimeoutSeconds = 5)
         {
             var port = FreePorts.Next();
             var settings = new Dictionary<string, string?>
             {
                 ["Node:Modules"] = "gateway",
                 ["Gateway:ForwardProxy:Port"] = $"{port}",
-                ["Gateway:ForwardProxy:ConnectTimeoutSeconds"] = "5",
+                ["Gateway:ForwardProxy:ConnectTimeoutSeconds"] = $"{connectTimeoutSeconds}",
             };
             for (var i = 0; i < allow.Length; i++)
             {
@@ -342,6 +356,57 @@ public sealed class ForwardProxyTests
         {
             await _app.StopAsync(Cancel);
             await _app.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// A loopback listener that never accepts, with its accept queue filled: Linux drops further
+    /// SYNs, so a connection attempt to it hangs until the connecting side gives up.
+    /// </summary>
+    private sealed class FullListener : IDisposable
+    {
+        private const int FillersMax = 16;
+        private readonly Socket _listener;
+        private readonly List<Socket> _fillers = [];
+
+        private FullListener(Socket listener) => _listener = listener;
+
+        public int Port => ((IPEndPoint)_listener.LocalEndPoint!).Port;
+
+        public static async Task<FullListener> StartAsync()
+        {
+            var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            listener.Listen(0);
+            var full = new FullListener(listener);
+            for (var i = 0; i < FillersMax; i++)
+            {
+                var filler = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                full._fillers.Add(filler);
+                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
+                attempt.CancelAfter(TimeSpan.FromMilliseconds(500)); // a loopback connect to a free queue takes microseconds
+                try
+                {
+                    await filler.ConnectAsync(listener.LocalEndPoint!, attempt.Token);
+                }
+                catch (OperationCanceledException) when (!Cancel.IsCancellationRequested)
+                {
+                    return full; // the queue is full: this connect hung
+                }
+            }
+
+            full.Dispose();
+            throw new InvalidOperationException($"the accept queue took {FillersMax} connections without filling up");
+        }
+
+        public void Dispose()
+        {
+            foreach (var filler in _fillers)
+            {
+                filler.Dispose();
+            }
+
+            _listener.Dispose();
         }
     }
 
