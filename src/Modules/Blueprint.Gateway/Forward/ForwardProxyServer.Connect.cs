@@ -209,7 +209,14 @@ internal sealed partial class ForwardProxyServer
         // half-close here; a reset fails the client's read instead, and that ends the tunnel.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(idle.Token, closing);
         var output = connection.Transport.Output;
-        await output.WriteAsync("HTTP/1.1 200 Connection Established\r\n\r\n"u8.ToArray(), stop.Token);
+        try
+        {
+            await output.WriteAsync("HTTP/1.1 200 Connection Established\r\n\r\n"u8.ToArray(), stop.Token);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or ConnectionResetException or ObjectDisposedException)
+        {
+            return; // the client left while the destination was being reached
+        }
 
         long up = 0;
         long down = 0;
