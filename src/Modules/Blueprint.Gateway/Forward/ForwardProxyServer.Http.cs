@@ -9,6 +9,11 @@ namespace Blueprint.Gateway.Forward;
 /// <summary>Absolute-form requests (<c>GET http://host:port/path HTTP/1.1</c>, RFC 9112 §3.2.2), forwarded by YARP.</summary>
 internal sealed partial class ForwardProxyServer
 {
+    /// <summary>This proxy's entry in <c>Via</c>.</summary>
+    private const string Via = "1.1 blueprint";
+
+    private static readonly Transformer RequestTransformer = new();
+
     /// <summary>Serves one request that arrived on the forward-proxy listener.</summary>
     public async Task HandleHttpAsync(HttpContext context)
     {
@@ -46,14 +51,8 @@ internal sealed partial class ForwardProxyServer
             return;
         }
 
-        if (context.Request.Headers.Via.Any(via => via?.Contains(_via, StringComparison.Ordinal) == true))
-        {
-            await RefuseAsync(context, target, StatusCodes.Status508LoopDetected, $"the request to {destination.Authority} has already passed through this proxy");
-            return;
-        }
-
         var error = await _forwarder.SendAsync(context, $"http://{destination.Authority}", _invoker,
-            new ForwarderRequestConfig { ActivityTimeout = IdleTimeout }, new Transformer(_via));
+            new ForwarderRequestConfig { ActivityTimeout = IdleTimeout }, RequestTransformer);
         if (error != ForwarderError.None && !context.Response.HasStarted)
         {
             var exception = context.GetForwarderErrorFeature()?.Exception;
@@ -86,9 +85,10 @@ internal sealed partial class ForwardProxyServer
     /// <summary>
     /// YARP's default request copy (which already drops the hop-by-hop headers it knows), minus every
     /// <c>Proxy-*</c> header and every header the client's <c>Connection</c> names (RFC 9110 §7.6.1),
-    /// plus this proxy in <c>Via</c>.
+    /// plus this proxy in <c>Via</c> (RFC 9110 §7.6.3). The destination gets origin-form, so a request
+    /// addressed to this proxy itself ends after one hop (400), never looping.
     /// </summary>
-    private sealed class Transformer(string via) : HttpTransformer
+    private sealed class Transformer : HttpTransformer
     {
         public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
         {
@@ -106,7 +106,7 @@ internal sealed partial class ForwardProxyServer
                 proxyRequest.Content?.Headers.Remove(name);
             }
 
-            proxyRequest.Headers.TryAddWithoutValidation(HeaderNames.Via, via);
+            proxyRequest.Headers.TryAddWithoutValidation(HeaderNames.Via, Via);
         }
     }
 }

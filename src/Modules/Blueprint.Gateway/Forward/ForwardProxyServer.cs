@@ -20,9 +20,6 @@ internal sealed partial class ForwardProxyServer : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger<ForwardProxyServer> _logger;
 
-    /// <summary>This node's token in <c>Via</c> (RFC 9110 §7.6.3): a request that already carries it has looped back.</summary>
-    private readonly string _via = $"1.1 blueprint-{Guid.NewGuid():N}"[..24];
-
     public ForwardProxyServer(ForwardProxyOptions options, IHttpForwarder forwarder, TimeProvider time, ILogger<ForwardProxyServer> logger)
     {
         _options = options;
