@@ -160,6 +160,57 @@ public sealed class ForwardProxyTests
     }
 
     [Fact]
+    public async Task A_tunnel_past_TunnelsMax_is_503_until_one_closes()
+    {
+        await using var echo = EchoServer.Start();
+        await using var proxy = await ForwardProxyHarness.StartAsync([$"127.0.0.1:{echo.Port}"], connectPorts: [echo.Port],
+            extra: new() { ["Gateway:ForwardProxy:TunnelsMax"] = "1" });
+        var connect = $"CONNECT 127.0.0.1:{echo.Port} HTTP/1.1\r\nHost: 127.0.0.1:{echo.Port}\r\n\r\n";
+        using (var first = new TcpClient())
+        {
+            await first.ConnectAsync(IPAddress.Loopback, proxy.Port, Cancel);
+            var stream = first.GetStream();
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(connect + "hi;"), Cancel);
+            const string expected = "HTTP/1.1 200 Connection Established\r\n\r\necho:hi;";
+            Assert.Equal(expected, await ReadExactlyAsync(stream, expected.Length));
+
+            var second = await RawAsync(proxy.Port, connect);
+            Assert.StartsWith("HTTP/1.1 503 Service Unavailable\r\n", second, StringComparison.Ordinal);
+            Assert.Equal(1, echo.Accepted);
+        }
+
+        // The first tunnel's end frees its place: a new one opens within the deadline.
+        var deadline = DateTime.UtcNow + Deadline;
+        while (true)
+        {
+            using var again = new TcpClient();
+            await again.ConnectAsync(IPAddress.Loopback, proxy.Port, Cancel);
+            var stream = again.GetStream();
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(connect), Cancel);
+            var status = await ReadExactlyAsync(stream, 12);
+            if (status == "HTTP/1.1 200")
+            {
+                break;
+            }
+
+            Assert.Equal("HTTP/1.1 503", status);
+            Assert.True(DateTime.UtcNow < deadline, "the closed tunnel's place was not freed");
+        }
+    }
+
+    [Fact]
+    public async Task A_request_addressed_to_the_proxy_itself_ends_after_one_hop()
+    {
+        var port = FreePorts.Next();
+        await using var proxy = await ForwardProxyHarness.StartAsync([$"127.0.0.1:{port}"], port: port);
+        using var client = ProxiedClient(proxy.Port);
+        using var response = await client.GetAsync($"http://127.0.0.1:{proxy.Port}/loop", Cancel);
+        // The proxy forwards origin-form, which its own port refuses: one hop, no loop.
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("'/loop' is not absolute-form", await response.Content.ReadAsStringAsync(Cancel), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_oversized_CONNECT_head_is_431()
     {
         await using var proxy = await ForwardProxyHarness.StartAsync(["127.0.0.1"]);
@@ -291,13 +342,14 @@ public sealed class ForwardProxyTests
 
         public int Port { get; }
 
-        public static async Task<ForwardProxyHarness> StartAsync(string[] allow, int[]? connectPorts = null, int connectTimeoutSeconds = 5)
+        public static async Task<ForwardProxyHarness> StartAsync(
+            string[] allow, int[]? connectPorts = null, int connectTimeoutSeconds = 5, int? port = null, Dictionary<string, string?>? extra = null)
         {
-            var port = FreePorts.Next();
-            var settings = new Dictionary<string, string?>
+            var listen = port ?? FreePorts.Next();
+            var settings = new Dictionary<string, string?>(extra ?? [])
             {
                 ["Node:Modules"] = "gateway",
-                ["Gateway:ForwardProxy:Port"] = $"{port}",
+                ["Gateway:ForwardProxy:Port"] = $"{listen}",
                 ["Gateway:ForwardProxy:ConnectTimeoutSeconds"] = $"{connectTimeoutSeconds}",
             };
             for (var i = 0; i < allow.Length; i++)
@@ -310,7 +362,7 @@ public sealed class ForwardProxyTests
                 settings[$"Gateway:ForwardProxy:ConnectPorts:{i}"] = $"{connectPorts![i]}";
             }
 
-            return new ForwardProxyHarness(await TestNode.StartAsync(settings: settings, cancellationToken: Cancel), port);
+            return new ForwardProxyHarness(await TestNode.StartAsync(settings: settings, cancellationToken: Cancel), listen);
         }
 
         public ValueTask DisposeAsync() => Node.DisposeAsync();
