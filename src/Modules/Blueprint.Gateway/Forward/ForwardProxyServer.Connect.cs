@@ -42,27 +42,20 @@ internal sealed partial class ForwardProxyServer
         connection.Features.Set(ForwardProxyConnectionFeature.Instance);
         var input = connection.Transport.Input;
         var closing = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? CancellationToken.None;
-        string head;
+        bool isConnect;
+        string? head = null;
+        // Not ConnectionClosed: Kestrel's socket transport signals it at the client's FIN, possibly before
+        // the bytes sent ahead of the FIN are read; a closed input ends the reads below by itself.
         using (var deadline = new CancellationTokenSource(RequestHeadTimeout, _time))
-        using (var headRead = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, connection.ConnectionClosed, closing))
+        using (var headRead = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, closing))
         {
             try
             {
-                var peeked = await PeekAsync(input, headRead.Token);
-                if (!peeked)
+                isConnect = await PeekAsync(input, headRead.Token);
+                if (isConnect)
                 {
-                    await next(connection); // not a CONNECT: Kestrel's HTTP/1.1 reads the same bytes
-                    return;
+                    head = await ReadHeadAsync(input, headRead.Token);
                 }
-
-                var read = await ReadHeadAsync(input, headRead.Token);
-                if (read is null)
-                {
-                    await RespondAsync(connection, 431, "Request Header Fields Too Large", $"the CONNECT request head exceeds {RequestHeadBytesMax} bytes");
-                    return;
-                }
-
-                head = read;
             }
             catch (Exception e) when (e is OperationCanceledException or IOException or ConnectionResetException)
             {
@@ -71,7 +64,18 @@ internal sealed partial class ForwardProxyServer
             }
         }
 
-        await TunnelAsync(connection, head);
+        if (!isConnect)
+        {
+            await next(connection); // not a CONNECT: Kestrel's HTTP/1.1 reads the same bytes
+        }
+        else if (head is null)
+        {
+            await RespondAsync(connection, 431, "Request Header Fields Too Large", $"the CONNECT request head exceeds {RequestHeadBytesMax} bytes");
+        }
+        else
+        {
+            await TunnelAsync(connection, head);
+        }
     }
 
     /// <summary>Whether the connection starts with <c>CONNECT </c>; either way nothing is consumed.</summary>
@@ -205,8 +209,8 @@ internal sealed partial class ForwardProxyServer
         using var stream = new NetworkStream(socket, ownsSocket: true);
         using var idle = new CancellationTokenSource(IdleTimeout, _time);
         var closing = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? CancellationToken.None;
-        // Not ConnectionClosed: Kestrel's socket transport signals it at the client's FIN, which is only a
-        // half-close here; a reset fails the client's read instead, and that ends the tunnel.
+        // Not ConnectionClosed (signalled at the client's FIN): a FIN is only a half-close here; a reset
+        // fails the client's read instead, and that ends the tunnel.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(idle.Token, closing);
         var output = connection.Transport.Output;
         try
