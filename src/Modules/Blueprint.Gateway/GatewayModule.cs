@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Blueprint.Gateway.Access;
+using Blueprint.Gateway.Forward;
 using Blueprint.Gateway.LoadBalancing;
 using Blueprint.Gateway.Resilience;
 using Blueprint.Hosting;
@@ -107,12 +108,14 @@ public sealed class GatewayModule : IBlueprintModule
         });
         builder.Services.AddSingleton<ILoadBalancingPolicy, ConsistentHashPolicy>();
         builder.Services.AddSingleton<ILoadBalancingPolicy, WeightedRoundRobinPolicy>();
+        ForwardProxy.AddServices(builder);
     }
 
     /// <inheritdoc />
     public void UseFrontMiddleware(IApplicationBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        ForwardProxy.UseFrontMiddleware(app);
         if (app.ApplicationServices.GetRequiredService<IConfiguration>().GetValue($"{GatewayOptions.Section}:{nameof(GatewayOptions.AccessLog)}", true))
         {
             AccessLog.Use(app);
@@ -308,6 +311,11 @@ public sealed class GatewayModule : IBlueprintModule
         if (options.H2cPort != 0)
         {
             yield return new ModulePort("HTTP/2 cleartext (gateway)", options.H2cPort, "Gateway:H2cPort");
+        }
+
+        if (options.ForwardProxy.IsEnabled)
+        {
+            yield return new ModulePort("Forward proxy (gateway)", options.ForwardProxy.Port, ForwardProxy.PortKey);
         }
     }
 }

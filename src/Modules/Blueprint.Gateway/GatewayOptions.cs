@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Blueprint.Gateway.Forward;
 
 namespace Blueprint.Gateway;
 
@@ -33,6 +34,9 @@ public sealed class GatewayOptions : IValidatableObject
 
     /// <summary>Whether each request that matched a route is logged (category <c>Blueprint.Gateway.AccessLog</c>). <value>Default true.</value></summary>
     public bool AccessLog { get; set; } = true;
+
+    /// <summary>The forward proxy (absolute-form requests and CONNECT tunnels to allowed destinations); off unless its port is set.</summary>
+    public ForwardProxyOptions ForwardProxy { get; set; } = new();
 
     /// <inheritdoc />
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
@@ -84,6 +88,11 @@ public sealed class GatewayOptions : IValidatableObject
         if (HttpsPort != 0 && HttpsPort == H2cPort)
         {
             yield return new ValidationResult("must differ from Gateway:H2cPort", [nameof(HttpsPort)]);
+        }
+
+        foreach (var result in ForwardProxy.Validate(nameof(ForwardProxy)))
+        {
+            yield return result;
         }
     }
 }
