@@ -17,13 +17,9 @@ public sealed class GrpcTests
     [Fact]
     public async Task Unary_call_through_h2c_returns_the_backends_answer_and_the_backend_sees_the_metadata()
     {
-        await using var backend = await EchoBackend.StartAsync();
-        var (gateway, port) = await StartAsync(backend);
-        await using var _ = gateway;
-        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
-        var client = new Echo.EchoClient(channel);
+        await using var echo = await H2cEcho.StartAsync();
         var metadata = new Metadata { { "x-tenant", "acme" }, { "x-blob-bin", new byte[] { 0, 1, 0x7f, 0xfe, 0xff } } };
-        var reply = await client.SayAsync(new SayRequest { Text = "hello" }, metadata, DateTime.UtcNow + Deadline, TestContext.Current.CancellationToken);
+        var reply = await echo.Client.SayAsync(new SayRequest { Text = "hello" }, metadata, DateTime.UtcNow + Deadline, TestContext.Current.CancellationToken);
         Assert.Equal("echo: hello", reply.Text);
         Assert.Equal("acme", reply.Tenant);
         Assert.Equal(new byte[] { 0, 1, 0x7f, 0xfe, 0xff }, reply.Blob.ToByteArray());
@@ -33,12 +29,8 @@ public sealed class GrpcTests
     [Fact]
     public async Task Server_streaming_delivers_every_message_in_order_and_the_final_status()
     {
-        await using var backend = await EchoBackend.StartAsync();
-        var (gateway, port) = await StartAsync(backend);
-        await using var _ = gateway;
-        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
-        var client = new Echo.EchoClient(channel);
-        using var call = client.Count(new CountRequest { Count = 500 }, deadline: DateTime.UtcNow + Deadline, cancellationToken: TestContext.Current.CancellationToken);
+        await using var echo = await H2cEcho.StartAsync();
+        using var call = echo.Client.Count(new CountRequest { Count = 500 }, deadline: DateTime.UtcNow + Deadline, cancellationToken: TestContext.Current.CancellationToken);
         var texts = new List<string>();
         await foreach (var message in call.ResponseStream.ReadAllAsync(TestContext.Current.CancellationToken))
         {
@@ -56,12 +48,8 @@ public sealed class GrpcTests
     [InlineData(StatusCode.ResourceExhausted, "quota: 0 of 100 left — try after 12:00 (ü)")]
     public async Task An_error_status_from_the_backend_arrives_unchanged_with_its_trailers(StatusCode code, string detail)
     {
-        await using var backend = await EchoBackend.StartAsync();
-        var (gateway, port) = await StartAsync(backend);
-        await using var _ = gateway;
-        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
-        var client = new Echo.EchoClient(channel);
-        using var call = client.FailAsync(new FailRequest { Code = (int)code, Detail = detail, Reason = "deleted" }, deadline: DateTime.UtcNow + Deadline, cancellationToken: TestContext.Current.CancellationToken);
+        await using var echo = await H2cEcho.StartAsync();
+        using var call = echo.Client.FailAsync(new FailRequest { Code = (int)code, Detail = detail, Reason = "deleted" }, deadline: DateTime.UtcNow + Deadline, cancellationToken: TestContext.Current.CancellationToken);
         var error = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync);
         Assert.Equal(code, error.StatusCode);
         Assert.Equal(detail, error.Status.Detail);
@@ -71,12 +59,8 @@ public sealed class GrpcTests
     [Fact]
     public async Task An_error_after_streamed_messages_arrives_in_the_trailers_after_them()
     {
-        await using var backend = await EchoBackend.StartAsync();
-        var (gateway, port) = await StartAsync(backend);
-        await using var _ = gateway;
-        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
-        var client = new Echo.EchoClient(channel);
-        using var call = client.Count(new CountRequest { Count = 3, FailDetail = "stopped at 3" }, deadline: DateTime.UtcNow + Deadline, cancellationToken: TestContext.Current.CancellationToken);
+        await using var echo = await H2cEcho.StartAsync();
+        using var call = echo.Client.Count(new CountRequest { Count = 3, FailDetail = "stopped at 3" }, deadline: DateTime.UtcNow + Deadline, cancellationToken: TestContext.Current.CancellationToken);
         var texts = new List<string>();
         var error = await Assert.ThrowsAsync<RpcException>(async () =>
         {
@@ -94,12 +78,8 @@ public sealed class GrpcTests
     [Fact]
     public async Task Bidirectional_streaming_answers_each_message_before_the_next_is_sent()
     {
-        await using var backend = await EchoBackend.StartAsync();
-        var (gateway, port) = await StartAsync(backend);
-        await using var _ = gateway;
-        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
-        var client = new Echo.EchoClient(channel);
-        using var call = client.Chat(deadline: DateTime.UtcNow + Deadline, cancellationToken: TestContext.Current.CancellationToken);
+        await using var echo = await H2cEcho.StartAsync();
+        using var call = echo.Client.Chat(deadline: DateTime.UtcNow + Deadline, cancellationToken: TestContext.Current.CancellationToken);
         // Each answer must come back while the request stream is still open: a gateway that buffered
         // either direction would hold it until the deadline, and the call would fail.
         foreach (var text in new[] { "one", "two", "three" })
@@ -150,10 +130,33 @@ public sealed class GrpcTests
     /// <summary>The route: gRPC's paths are <c>/package.Service/Method</c>.</summary>
     private const string Route = "blueprint.gateway.tests.Echo";
 
-    private static async Task<(TestNode Gateway, int H2cPort)> StartAsync(LoopbackApp backend)
+    /// <summary>The echo backend behind a gateway with a gRPC route, and a client on the gateway's h2c port.</summary>
+    private sealed class H2cEcho(LoopbackApp backend, TestNode gateway, GrpcChannel channel) : IAsyncDisposable
     {
-        var port = FreePorts.Next();
-        return (await OneRouteGateway.StartAsync(Route, backend.Address, GrpcCluster(new() { ["Gateway:H2cPort"] = $"{port}" })), port);
+        public Echo.EchoClient Client { get; } = new(channel);
+
+        public static async Task<H2cEcho> StartAsync()
+        {
+            var backend = await EchoBackend.StartAsync();
+            try
+            {
+                var port = FreePorts.Next();
+                var gateway = await OneRouteGateway.StartAsync(Route, backend.Address, GrpcCluster(new() { ["Gateway:H2cPort"] = $"{port}" }));
+                return new H2cEcho(backend, gateway, GrpcChannel.ForAddress($"http://127.0.0.1:{port}"));
+            }
+            catch
+            {
+                await backend.DisposeAsync();
+                throw;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            channel.Dispose();
+            await gateway.DisposeAsync();
+            await backend.DisposeAsync();
+        }
     }
 
     /// <summary>YARP's shape for a gRPC cluster: HTTP/2 to the destination, never lower.</summary>
