@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -261,10 +262,10 @@ public sealed class GatewayTests
 /// <summary>Small HTTP backends on loopback, each answering "&lt;name&gt; &lt;method&gt; &lt;path and query&gt;".</summary>
 internal sealed class Backends : IAsyncDisposable
 {
-    private readonly List<WebApplication> _apps;
+    private readonly List<LoopbackApp> _apps;
     private readonly HashSet<int> _stopped = [];
 
-    private Backends(List<WebApplication> apps, List<string> addresses)
+    private Backends(List<LoopbackApp> apps, List<string> addresses)
     {
         _apps = apps;
         Addresses = addresses;
@@ -282,70 +283,68 @@ internal sealed class Backends : IAsyncDisposable
 
     public static async Task<Backends> StartAsync(int count, bool webSocketEcho = false, TimeSpan[]? delays = null)
     {
-        var apps = new List<WebApplication>();
+        var apps = new List<LoopbackApp>();
         var addresses = new List<string>();
         var statuses = Enumerable.Repeat(StatusCodes.Status200OK, count).ToArray();
         var hits = new int[count];
         for (var i = 0; i < count; i++)
         {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.Logging.ClearProviders();
-            builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-            var app = builder.Build();
             var name = $"b{i}";
-            if (webSocketEcho)
-            {
-                app.UseWebSockets();
-                app.Use(async (context, next) =>
-                {
-                    if (!context.WebSockets.IsWebSocketRequest)
-                    {
-                        await next(context);
-                        return;
-                    }
-
-                    using var socket = await context.WebSockets.AcceptWebSocketAsync();
-                    var buffer = new byte[1024];
-                    while (true)
-                    {
-                        var received = await socket.ReceiveAsync(buffer, context.RequestAborted);
-                        if (received.MessageType == System.Net.WebSockets.WebSocketMessageType.Close)
-                        {
-                            await socket.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "bye", context.RequestAborted);
-                            return;
-                        }
-
-                        var reply = System.Text.Encoding.UTF8.GetBytes($"{name}: {System.Text.Encoding.UTF8.GetString(buffer, 0, received.Count)}");
-                        await socket.SendAsync(reply, System.Net.WebSockets.WebSocketMessageType.Text, true, context.RequestAborted);
-                    }
-                });
-            }
-
             var delay = delays?[i] ?? TimeSpan.Zero;
             var index = i;
-            app.Run(async context =>
-            {
-                Interlocked.Increment(ref hits[index]);
-                context.Response.StatusCode = Volatile.Read(ref statuses[index]);
-                if (delay > TimeSpan.Zero)
-                {
-                    await Task.Delay(delay, context.RequestAborted); // a slow backend, not a wait in the test
-                }
-
-                await context.Response.WriteAsync($"{name} {context.Request.Method} {context.Request.Path}{context.Request.QueryString}", context.RequestAborted);
-            });
-            await app.StartAsync(TestContext.Current.CancellationToken);
-            apps.Add(app);
-            addresses.Add(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/");
+            apps.Add(await LoopbackApp.StartAsync(HttpProtocols.Http1AndHttp2, _ => { }, app => Map(app, name, index, webSocketEcho, delay, statuses, hits)));
+            addresses.Add(apps[^1].Address);
         }
 
         return new Backends(apps, addresses) { Statuses = statuses, Hits = hits };
     }
 
+    private static void Map(WebApplication app, string name, int index, bool webSocketEcho, TimeSpan delay, int[] statuses, int[] hits)
+    {
+        if (webSocketEcho)
+        {
+            app.UseWebSockets();
+            app.Use(async (context, next) =>
+            {
+                if (!context.WebSockets.IsWebSocketRequest)
+                {
+                    await next(context);
+                    return;
+                }
+
+                using var socket = await context.WebSockets.AcceptWebSocketAsync();
+                var buffer = new byte[1024];
+                while (true)
+                {
+                    var received = await socket.ReceiveAsync(buffer, context.RequestAborted);
+                    if (received.MessageType == System.Net.WebSockets.WebSocketMessageType.Close)
+                    {
+                        await socket.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "bye", context.RequestAborted);
+                        return;
+                    }
+
+                    var reply = System.Text.Encoding.UTF8.GetBytes($"{name}: {System.Text.Encoding.UTF8.GetString(buffer, 0, received.Count)}");
+                    await socket.SendAsync(reply, System.Net.WebSockets.WebSocketMessageType.Text, true, context.RequestAborted);
+                }
+            });
+        }
+
+        app.Run(async context =>
+        {
+            Interlocked.Increment(ref hits[index]);
+            context.Response.StatusCode = Volatile.Read(ref statuses[index]);
+            if (delay > TimeSpan.Zero)
+            {
+                await Task.Delay(delay, context.RequestAborted); // a slow backend, not a wait in the test
+            }
+
+            await context.Response.WriteAsync($"{name} {context.Request.Method} {context.Request.Path}{context.Request.QueryString}", context.RequestAborted);
+        });
+    }
+
     /// <summary>Stops backend <paramref name="index"/>: its port refuses connections from now on.</summary>
     public async Task StopAsync(int index)
     {
-        await _apps[index].StopAsync(TestContext.Current.CancellationToken);
         await _apps[index].DisposeAsync();
         _stopped.Add(index);
     }
@@ -356,7 +355,6 @@ internal sealed class Backends : IAsyncDisposable
         {
             if (!_stopped.Contains(i))
             {
-                await _apps[i].StopAsync(TestContext.Current.CancellationToken);
                 await _apps[i].DisposeAsync();
             }
         }
