@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -54,12 +55,12 @@ internal sealed class ForwardProxyHarness : IAsyncDisposable
 /// <summary>An HTTP destination on loopback that records each request's method, target and header names, and answers "seen METHOD target".</summary>
 internal sealed class RecordingBackend : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private readonly LoopbackApp _app;
 
-    private RecordingBackend(WebApplication app, int port)
+    private RecordingBackend(LoopbackApp app)
     {
         _app = app;
-        Port = port;
+        Port = new Uri(app.Address).Port;
     }
 
     public int Port { get; }
@@ -68,30 +69,22 @@ internal sealed class RecordingBackend : IAsyncDisposable
 
     public static async Task<RecordingBackend> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
-        RecordingBackend? self = null;
-        app.Run(async context =>
+        var requests = new ConcurrentQueue<(string Target, string[] Headers)>();
+        var app = await LoopbackApp.StartAsync(HttpProtocols.Http1AndHttp2, _ => { }, app => app.Run(async context =>
         {
             var target = $"{context.Request.Method} {context.Request.Path}{context.Request.QueryString}";
-            self!.Requests.Enqueue((target, context.Request.Headers.Keys.Select(key => key.ToLowerInvariant()).ToArray()));
+            requests.Enqueue((target, context.Request.Headers.Keys.Select(key => key.ToLowerInvariant()).ToArray()));
             var body = Encoding.UTF8.GetBytes($"seen {target}");
             context.Response.ContentLength = body.Length; // no chunked framing in the raw responses the tests read
             await context.Response.Body.WriteAsync(body, context.RequestAborted);
-        });
-        await app.StartAsync(TestContext.Current.CancellationToken);
-        var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
-        self = new RecordingBackend(app, address.Port);
-        return self;
+        }));
+        return new RecordingBackend(app, requests);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync(TestContext.Current.CancellationToken);
-        await _app.DisposeAsync();
-    }
+    private RecordingBackend(LoopbackApp app, ConcurrentQueue<(string Target, string[] Headers)> requests)
+        : this(app) => Requests = requests;
+
+    public ValueTask DisposeAsync() => _app.DisposeAsync();
 }
 
 /// <summary>
