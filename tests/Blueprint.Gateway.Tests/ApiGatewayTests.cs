@@ -46,6 +46,22 @@ public sealed class ApiGatewayTests
     }
 
     [Fact]
+    public async Task The_same_key_listed_twice_stops_the_start()
+    {
+        var hash = Convert.ToHexStringLower(SHA256.HashData("k"u8));
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => TestNode.StartAsync(settings: new Dictionary<string, string?>
+        {
+            ["Node:Modules"] = "gateway",
+            ["Gateway:ApiKeys:Keys:0:Name"] = "a",
+            ["Gateway:ApiKeys:Keys:0:Sha256"] = hash,
+            ["Gateway:ApiKeys:Keys:1:Name"] = "b",
+            ["Gateway:ApiKeys:Keys:1:Sha256"] = hash.ToUpperInvariant(),
+        }, cancellationToken: Cancel));
+        Assert.Contains("Keys:1:Sha256", error.Message, StringComparison.Ordinal);
+        Assert.Contains("listed twice", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_key_that_is_not_a_sha256_stops_the_start()
     {
         var error = await Assert.ThrowsAnyAsync<Exception>(() => TestNode.StartAsync(settings: new Dictionary<string, string?>
@@ -134,6 +150,55 @@ public sealed class ApiGatewayTests
     }
 
     [Fact]
+    public async Task A_preflight_to_a_route_that_needs_a_key_is_answered_without_one()
+    {
+        await using var backends = await Backends.StartAsync(1);
+        await using var gateway = await GatewayTests.StartGatewayAsync(backends, "RoundRobin", extra: new Dictionary<string, string?>
+        {
+            ["Gateway:Cors:web:Origins:0"] = "https://app.example",
+            ["Gateway:ApiKeys:Keys:0:Name"] = "web",
+            ["Gateway:ApiKeys:Keys:0:Sha256"] = Convert.ToHexStringLower(SHA256.HashData("k"u8)),
+            ["Gateway:ReverseProxy:Routes:svc:CorsPolicy"] = "web",
+            ["Gateway:ReverseProxy:Routes:svc:AuthorizationPolicy"] = "apikey",
+        });
+        using var preflight = new HttpRequestMessage(HttpMethod.Options, "/svc/orders");
+        preflight.Headers.Add("Origin", "https://app.example");
+        preflight.Headers.Add("Access-Control-Request-Method", "POST");
+        preflight.Headers.Add("Access-Control-Request-Headers", "X-Api-Key");
+        using var response = await gateway.Http.SendAsync(preflight, Cancel);
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        Assert.Equal("https://app.example", response.Headers.GetValues("Access-Control-Allow-Origin").Single());
+        using var unauthenticated = await gateway.Http.GetAsync("/svc/orders", Cancel);
+        Assert.Equal(HttpStatusCode.Unauthorized, unauthenticated.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_distributed_policy_also_limits_each_client_on_a_route()
+    {
+        await using var backends = await Backends.StartAsync(1);
+        await using var gateway = await GatewayTests.StartGatewayAsync(backends, "RoundRobin", extra: new Dictionary<string, string?>
+        {
+            ["Node:Modules"] = "kv,ratelimit,gateway",
+            ["RateLimit:Rules"] = """
+                {"domain": "http", "descriptors": [{"key": "route", "value": "svc",
+                  "descriptors": [{"key": "remote_address", "rate_limit": {"unit": "minute", "requests_per_unit": 2}}]}]}
+                """,
+            ["Gateway:ReverseProxy:Routes:svc:RateLimiterPolicy"] = "distributed",
+        });
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 3; i++)
+        {
+            using var response = await gateway.Http.GetAsync("/svc/x", Cancel);
+            statuses.Add(response.StatusCode);
+        }
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], statuses);
+        var redis = await gateway.RedisAsync();
+        var keys = await redis.GetServer(redis.GetEndPoints()[0]).KeysAsync(pattern: "*127.0.0.1*").ToArrayAsync(Cancel);
+        Assert.NotEmpty(keys); // the counter is the client's, in the KV
+    }
+
+    [Fact]
     public async Task A_cors_policy_with_credentials_for_any_origin_stops_the_start()
     {
         var error = await Assert.ThrowsAnyAsync<Exception>(() => TestNode.StartAsync(settings: new Dictionary<string, string?>
@@ -180,6 +245,13 @@ public sealed class ApiGatewayTests
 
         using (await gateway.Http.GetAsync("/healthz", Cancel))
         {
+        }
+
+        // A line is written once its response has gone out: wait for both, within a deadline.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (logs.Messages.Count() < 2 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20, Cancel);
         }
 
         var lines = logs.Messages.ToArray();

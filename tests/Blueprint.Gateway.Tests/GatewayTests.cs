@@ -279,6 +279,9 @@ internal sealed class Backends : IAsyncDisposable
     /// <summary>How many requests each backend has received.</summary>
     public int[] Hits { get; private init; } = [];
 
+    /// <summary>While a backend's entry is set, its requests wait for that task before answering.</summary>
+    public Task?[] Holds { get; private init; } = [];
+
     public IReadOnlyList<string> Names => Enumerable.Range(0, Addresses.Count).Select(i => $"b{i}").ToArray();
 
     public static async Task<Backends> StartAsync(int count, bool webSocketEcho = false, TimeSpan[]? delays = null)
@@ -287,19 +290,20 @@ internal sealed class Backends : IAsyncDisposable
         var addresses = new List<string>();
         var statuses = Enumerable.Repeat(StatusCodes.Status200OK, count).ToArray();
         var hits = new int[count];
+        var holds = new Task?[count];
         for (var i = 0; i < count; i++)
         {
             var name = $"b{i}";
             var delay = delays?[i] ?? TimeSpan.Zero;
             var index = i;
-            apps.Add(await LoopbackApp.StartAsync(HttpProtocols.Http1AndHttp2, _ => { }, app => Map(app, name, index, webSocketEcho, delay, statuses, hits)));
+            apps.Add(await LoopbackApp.StartAsync(HttpProtocols.Http1AndHttp2, _ => { }, app => Map(app, name, index, webSocketEcho, delay, statuses, hits, holds)));
             addresses.Add(apps[^1].Address);
         }
 
-        return new Backends(apps, addresses) { Statuses = statuses, Hits = hits };
+        return new Backends(apps, addresses) { Statuses = statuses, Hits = hits, Holds = holds };
     }
 
-    private static void Map(WebApplication app, string name, int index, bool webSocketEcho, TimeSpan delay, int[] statuses, int[] hits)
+    private static void Map(WebApplication app, string name, int index, bool webSocketEcho, TimeSpan delay, int[] statuses, int[] hits, Task?[] holds)
     {
         if (webSocketEcho)
         {
@@ -332,6 +336,11 @@ internal sealed class Backends : IAsyncDisposable
         app.Run(async context =>
         {
             Interlocked.Increment(ref hits[index]);
+            if (Volatile.Read(ref holds[index]) is { } hold)
+            {
+                await hold.WaitAsync(context.RequestAborted);
+            }
+
             context.Response.StatusCode = Volatile.Read(ref statuses[index]);
             if (delay > TimeSpan.Zero)
             {

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
@@ -89,6 +91,8 @@ public sealed class ResilienceTests
             ["Gateway:Resilience:BreakerBreakSeconds"] = "5",
         }, services: services => services.AddSingleton<TimeProvider>(time));
         backends.Statuses[0] = 500;
+        var (listener, transitions) = ListenToTransitions(gateway);
+        using var listening = listener;
 
         // Four 500s from b0 (a 5xx is an answer, not retried) reach the minimum throughput at a failure ratio of 1: the circuit opens.
         for (var i = 0; i < 4; i++)
@@ -102,7 +106,7 @@ public sealed class ResilienceTests
         }
 
         Assert.Equal(4, backends.Hits[0]);
-        await MetricShowsAsync(gateway, """state="open"} 1""");
+        Assert.Equal(["open"], transitions);
 
         // After the break one trial request goes to b0; it now succeeds, so the circuit closes and b0 is first again.
         backends.Statuses[0] = 200;
@@ -112,8 +116,7 @@ public sealed class ResilienceTests
             Assert.Equal(("b0", HttpStatusCode.OK), await CallAsync(gateway));
         }
 
-        await MetricShowsAsync(gateway, """state="half_open"} 1""");
-        await MetricShowsAsync(gateway, """state="closed"} 1""");
+        Assert.Equal(["open", "half_open", "closed"], transitions);
     }
 
     [Fact]
@@ -138,6 +141,56 @@ public sealed class ResilienceTests
     }
 
     [Fact]
+    public async Task While_the_half_open_trial_is_out_other_requests_go_to_other_destinations()
+    {
+        await using var backends = await Backends.StartAsync(2);
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        await using var gateway = await GatewayTests.StartGatewayAsync(backends, "FirstAlphabetical", extra: new Dictionary<string, string?>
+        {
+            ["Gateway:Resilience:BreakerMinimumThroughput"] = "2",
+            ["Gateway:Resilience:BreakerBreakSeconds"] = "5",
+        }, services: services => services.AddSingleton<TimeProvider>(time));
+        backends.Statuses[0] = 500;
+        await CallAsync(gateway);
+        await CallAsync(gateway);
+
+        backends.Statuses[0] = 200;
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        backends.Holds[0] = release.Task;
+        time.Advance(TimeSpan.FromSeconds(6));
+        var trial = CallAsync(gateway);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (Volatile.Read(ref backends.Hits[0]) < 3)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the trial request did not reach b0");
+            await Task.Delay(20, Cancel);
+        }
+
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(("b1", HttpStatusCode.OK), await CallAsync(gateway));
+        }
+
+        release.SetResult();
+        Assert.Equal(("b0", HttpStatusCode.OK), await trial);
+        Assert.Equal(("b0", HttpStatusCode.OK), await CallAsync(gateway));
+    }
+
+    [Fact]
+    public async Task A_backend_that_keeps_passing_the_route_timeout_opens_its_circuit()
+    {
+        await using var backends = await Backends.StartAsync(2, delays: [TimeSpan.FromSeconds(30), TimeSpan.Zero]);
+        await using var gateway = await GatewayTests.StartGatewayAsync(backends, "FirstAlphabetical", extra: new Dictionary<string, string?>
+        {
+            ["Gateway:ReverseProxy:Routes:svc:Timeout"] = "00:00:00.100",
+            ["Gateway:Resilience:BreakerMinimumThroughput"] = "2",
+        });
+        Assert.Equal(HttpStatusCode.GatewayTimeout, (await CallAsync(gateway)).Status);
+        Assert.Equal(HttpStatusCode.GatewayTimeout, (await CallAsync(gateway)).Status);
+        Assert.Equal(("b1", HttpStatusCode.OK), await CallAsync(gateway));
+    }
+
+    [Fact]
     public async Task A_route_timeout_answers_504_when_the_backend_is_slower()
     {
         await using var backends = await Backends.StartAsync(1, delays: [TimeSpan.FromSeconds(30)]);
@@ -156,21 +209,36 @@ public sealed class ResilienceTests
         return (body.Split(' ')[0], response.StatusCode);
     }
 
-    /// <summary>Waits until a circuit-transition line of <c>/metrics</c> contains <paramref name="expected"/> (the exporter caches a scrape briefly).</summary>
-    private static async Task MetricShowsAsync(TestNode gateway, string expected)
+    /// <summary>
+    /// Records the circuit transitions of <paramref name="gateway"/>'s own meter. Meters are found by
+    /// name process-wide, and other tests' nodes run in this process too: the node's meter factory
+    /// (the meter's scope) tells its instruments apart.
+    /// </summary>
+    private static (MeterListener Listener, ConcurrentQueue<string> States) ListenToTransitions(TestNode gateway)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (true)
+        var factory = gateway.Node.App.Services.GetRequiredService<IMeterFactory>();
+        var states = new ConcurrentQueue<string>();
+        var listener = new MeterListener
         {
-            var text = await gateway.Http.GetStringAsync("/metrics", Cancel);
-            var lines = text.Split('\n').Where(line => line.StartsWith("blueprint_gateway_circuit_transitions", StringComparison.Ordinal)).ToArray();
-            if (lines.Any(line => line.Contains(expected, StringComparison.Ordinal)))
+            InstrumentPublished = (instrument, listener) =>
             {
-                return;
+                if (instrument.Name == "blueprint.gateway.circuit.transitions" && ReferenceEquals(instrument.Meter.Scope, factory))
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "state")
+                {
+                    states.Enqueue($"{tag.Value}");
+                }
             }
-
-            Assert.True(DateTime.UtcNow < deadline, $"no circuit transition line has {expected}: {string.Join(" | ", lines)}");
-            await Task.Delay(100, Cancel);
-        }
+        });
+        listener.Start();
+        return (listener, states);
     }
 }

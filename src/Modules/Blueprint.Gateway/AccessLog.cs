@@ -32,9 +32,12 @@ internal static partial class AccessLog
             }
             finally
             {
-                if (logger.IsEnabled(LogLevel.Information) && context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>() is { } route)
+                var proxy = context.Features.Get<IReverseProxyFeature>();
+                // The proxy feature outlives an exception (the handler clears the endpoint before its 500);
+                // the endpoint covers requests refused before proxying (401, 413, 429).
+                if (logger.IsEnabled(LogLevel.Information)
+                    && (proxy?.Route ?? context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>()) is { } route)
                 {
-                    var proxy = context.Features.Get<IReverseProxyFeature>();
                     var durationMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
                     var destination = proxy?.ProxiedDestination?.DestinationId ?? "-";
                     var client = context.Connection.RemoteIpAddress?.ToString() ?? "-";

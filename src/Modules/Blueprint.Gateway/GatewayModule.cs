@@ -154,6 +154,18 @@ public sealed class GatewayModule : IBlueprintModule
         });
     }
 
+    /// <summary>Authentication with a default scheme that authenticates nothing (see <see cref="NoAuthenticationHandler"/>), once.</summary>
+    private static AuthenticationBuilder AddAuthentication(IHostApplicationBuilder builder)
+    {
+        var authentication = builder.Services.AddAuthentication(NoAuthenticationHandler.SchemeName);
+        if (!builder.Services.Any(service => service.ServiceType == typeof(NoAuthenticationHandler)))
+        {
+            authentication.AddScheme<AuthenticationSchemeOptions, NoAuthenticationHandler>(NoAuthenticationHandler.SchemeName, null);
+        }
+
+        return authentication;
+    }
+
     /// <summary>API keys when <c>Gateway:ApiKeys:Keys</c> lists any: routes with <c>"AuthorizationPolicy": "apikey"</c> then need one.</summary>
     private static void AddApiKeys(IHostApplicationBuilder builder)
     {
@@ -162,7 +174,8 @@ public sealed class GatewayModule : IBlueprintModule
             return;
         }
 
-        builder.Services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        builder.Services.AddSingleton<ApiKeyDirectory>();
+        AddAuthentication(builder).AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         builder.Services.AddAuthorizationBuilder().AddPolicy(ApiKeyPolicy, policy => policy.AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName).RequireAuthenticatedUser());
     }
 
@@ -188,7 +201,7 @@ public sealed class GatewayModule : IBlueprintModule
             }
         }
 
-        builder.Services.AddAuthentication().AddJwtBearer(JwtPolicy, bearer =>
+        AddAuthentication(builder).AddJwtBearer(JwtPolicy, bearer =>
         {
             bearer.MapInboundClaims = false;
             bearer.TokenValidationParameters = new TokenValidationParameters

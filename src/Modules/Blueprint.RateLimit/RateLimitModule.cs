@@ -56,6 +56,7 @@ public sealed class RateLimitModule : IBlueprintModule
         // The rate-limiting middleware always runs with this module: endpoints (gateway routes) may name
         // the distributed policy; the node's own endpoints are limited globally only when RateLimit:Http:Enabled.
         builder.Services.AddRateLimiter(_ => { });
+        builder.Services.AddHttpContextAccessor(); // the distributed route policy reads the client of the request it decides
         builder.Services.Configure<PipelineOptions>(pipeline => pipeline.RateLimiter = true);
         var global = builder.Configuration.GetValue<bool>($"{HttpRateLimitOptions.Section}:{nameof(HttpRateLimitOptions.Enabled)}");
         builder.Services.AddOptions<RateLimiterOptions>().Configure<IServiceProvider>((options, services) => options.UseBlueprintLimits(services, global));

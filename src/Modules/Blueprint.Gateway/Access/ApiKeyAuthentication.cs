@@ -31,6 +31,7 @@ public sealed class ApiKeyOptions : IValidatableObject
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
+        var hashes = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < Keys.Count; i++)
         {
             if (string.IsNullOrWhiteSpace(Keys[i].Name) || !names.Add(Keys[i].Name!))
@@ -42,6 +43,10 @@ public sealed class ApiKeyOptions : IValidatableObject
             {
                 yield return new ValidationResult("must be the key's SHA-256 as 64 hex digits (printf %s \"$KEY\" | sha256sum)",
                     [$"{nameof(Keys)}:{i}:{nameof(ApiKey.Sha256)}"]);
+            }
+            else if (!hashes.Add(hash))
+            {
+                yield return new ValidationResult("is listed twice: each key once, under one name", [$"{nameof(Keys)}:{i}:{nameof(ApiKey.Sha256)}"]);
             }
         }
     }
@@ -57,9 +62,18 @@ public sealed class ApiKey
     public string? Sha256 { get; set; }
 }
 
+/// <summary>The configured keys by SHA-256 (upper-case hex), built once.</summary>
+internal sealed class ApiKeyDirectory(IOptions<ApiKeyOptions> options)
+{
+    public string Header { get; } = options.Value.Header;
+
+    public Dictionary<string, string> NamesByHash { get; } = options.Value.Keys.ToDictionary(
+        key => key.Sha256!.ToUpperInvariant(), key => key.Name!, StringComparer.Ordinal);
+}
+
 /// <summary>Authenticates a request by its API key header: hashed, then looked up, so no key is compared in variable time.</summary>
 internal sealed class ApiKeyAuthenticationHandler(
-    IOptionsMonitor<AuthenticationSchemeOptions> schemes, ILoggerFactory logger, UrlEncoder encoder, IOptions<ApiKeyOptions> keys)
+    IOptionsMonitor<AuthenticationSchemeOptions> schemes, ILoggerFactory logger, UrlEncoder encoder, ApiKeyDirectory keys)
     : AuthenticationHandler<AuthenticationSchemeOptions>(schemes, logger, encoder)
 {
     /// <summary>The scheme's name, and the authorization policy routes name.</summary>
@@ -68,19 +82,16 @@ internal sealed class ApiKeyAuthenticationHandler(
     /// <summary>The longest key header read: a longer one is refused unhashed.</summary>
     private const int KeyLengthMax = 256;
 
-    private readonly Dictionary<string, string> _names = keys.Value.Keys.ToDictionary(
-        key => key.Sha256!.ToUpperInvariant(), key => key.Name!, StringComparer.Ordinal);
-
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        var presented = Request.Headers[keys.Value.Header].ToString();
+        var presented = Request.Headers[keys.Header].ToString();
         if (presented.Length == 0)
         {
             return Task.FromResult(AuthenticateResult.NoResult());
         }
 
         if (presented.Length > KeyLengthMax
-            || !_names.TryGetValue(Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(presented))), out var name))
+            || !keys.NamesByHash.TryGetValue(Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(presented))), out var name))
         {
             return Task.FromResult(AuthenticateResult.Fail("unknown API key"));
         }
@@ -88,4 +99,19 @@ internal sealed class ApiKeyAuthenticationHandler(
         var identity = new ClaimsIdentity([new Claim("sub", name)], SchemeName, "sub", ClaimTypes.Role);
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
     }
+}
+
+/// <summary>
+/// The default scheme of a node whose routes name their own: it authenticates nothing. Without it,
+/// ASP.NET Core makes a lone scheme (JWT or API keys) the default, and the authentication middleware
+/// would run it on every request of every module (hashing the shortener's API keys, parsing its
+/// bearer keys as JWTs); routes' policies name their schemes, so no request needs a default.
+/// </summary>
+internal sealed class NoAuthenticationHandler(IOptionsMonitor<AuthenticationSchemeOptions> schemes, ILoggerFactory logger, UrlEncoder encoder)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(schemes, logger, encoder)
+{
+    /// <summary>The scheme's name.</summary>
+    public const string SchemeName = "none";
+
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync() => Task.FromResult(AuthenticateResult.NoResult());
 }

@@ -12,8 +12,8 @@ namespace Blueprint.Gateway.Resilience;
 /// <summary>
 /// One Polly circuit breaker per destination. A circuit opens when the share of failed requests
 /// (connection errors, timeouts, 5xx answers) in the sampling window reaches the ratio; the
-/// destination then gets no traffic for the break duration, after which one trial request decides:
-/// success closes the circuit, failure opens it again. Transitions are counted in
+/// destination then gets no traffic for the break duration, after which one trial request decides
+/// (no other request is sent there meanwhile): success closes the circuit, failure opens it again. Transitions are counted in
 /// <c>blueprint.gateway.circuit.transitions</c>, and <c>blueprint.gateway.circuit.open</c> gauges
 /// the circuits open now.
 /// </summary>
@@ -86,6 +86,9 @@ internal sealed class CircuitBreakers
                     },
                     OnHalfOpened = _ =>
                     {
+                        // While the one trial is out, Polly refuses every other call: keep the destination
+                        // out of load balancing until the trial closes or reopens the circuit.
+                        Volatile.Write(ref _openUntilTicks, long.MaxValue);
                         Count("half_open");
                         return ValueTask.CompletedTask;
                     },

@@ -61,7 +61,7 @@ internal sealed class ProxyResilience
         List<DestinationState>? tried = null;
         for (var attempt = 0; attempt < retries; attempt++)
         {
-            if (context.Features.Get<IForwarderErrorFeature>() is not { } error || !IsRetriable(error.Error)
+            if (context.Features.Get<IForwarderErrorFeature>() is not { } error || !IsRetriable(error.Error, proxy.Route.Config)
                 || context.Response.HasStarted || context.RequestAborted.IsCancellationRequested)
             {
                 return;
@@ -79,14 +79,15 @@ internal sealed class ProxyResilience
                 return;
             }
 
-            if (!budget!.TryWithdraw(_time.GetTimestamp() * 1000 / _time.TimestampFrequency))
+            if (!budget!.TryWithdraw((long)(_time.GetTimestamp() / (_time.TimestampFrequency / 1000.0))))
             {
                 Count(cluster.ClusterId, "budget_exhausted");
                 return;
             }
 
             Count(cluster.ClusterId, "sent");
-            context.Response.Clear();
+            // The failed attempt wrote only a status (no answer came); headers set before the proxy (rate-limit fields) stay.
+            context.Response.StatusCode = StatusCodes.Status200OK;
             context.Features.Set<IForwarderErrorFeature>(null);
             proxy.ProxiedDestination = null;
             proxy.AvailableDestinations = remaining;
@@ -101,13 +102,16 @@ internal sealed class ProxyResilience
     /// </summary>
     private static void AnswerRouteTimeout(HttpContext context)
     {
-        if (!context.Response.HasStarted
-            && context.Features.Get<IForwarderErrorFeature>() is { Error: ForwarderError.RequestCanceled }
-            && context.Features.Get<IHttpRequestTimeoutFeature>() is { RequestTimeoutToken.IsCancellationRequested: true })
+        if (!context.Response.HasStarted && context.Features.Get<IForwarderErrorFeature>() is { } error && IsRouteTimeout(context, error))
         {
             context.Response.StatusCode = StatusCodes.Status504GatewayTimeout;
         }
     }
+
+    /// <summary>Whether the request was cancelled by its route's timeout: the destination was too slow, a failure of it.</summary>
+    private static bool IsRouteTimeout(HttpContext context, IForwarderErrorFeature error) =>
+        error.Error == ForwarderError.RequestCanceled
+        && context.Features.Get<IHttpRequestTimeoutFeature>() is { RequestTimeoutToken.IsCancellationRequested: true };
 
     /// <summary>After load balancing: the chosen destination's circuit breaker records the outcome, or refuses with 503 while open.</summary>
     public async Task BreakAsync(HttpContext context, Func<Task> next)
@@ -140,19 +144,25 @@ internal sealed class ProxyResilience
     /// <summary>Whether the request counts against its destination: an error of the destination, a timeout, or a 5xx answer.</summary>
     private static bool Failed(HttpContext context) =>
         context.Features.Get<IForwarderErrorFeature>() is { } error
-            ? error.Error is not (ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.RequestBodyClient
+            ? IsRouteTimeout(context, error) || error.Error is not (ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.RequestBodyClient
                 or ForwarderError.ResponseBodyCanceled or ForwarderError.ResponseBodyClient or ForwarderError.UpgradeRequestCanceled
                 or ForwarderError.UpgradeRequestClient or ForwarderError.UpgradeResponseCanceled or ForwarderError.UpgradeResponseClient)
             : context.Response.StatusCode >= StatusCodes.Status500InternalServerError;
 
-    /// <summary>Errors after which the request never reached a backend's application, or no answer came: safe to resend when idempotent.</summary>
-    private static bool IsRetriable(ForwarderError error) => error is ForwarderError.Request or ForwarderError.RequestTimedOut;
+    /// <summary>
+    /// Errors after which the request never reached a backend's application, or no answer came: safe to
+    /// resend when idempotent. A silent backend (YARP's activity timeout, 100 s by default) is retried only
+    /// on a route with its own <c>Timeout</c>, which bounds the attempts together; otherwise one request
+    /// could wait a whole activity timeout per attempt.
+    /// </summary>
+    private static bool IsRetriable(ForwarderError error, RouteConfig route) =>
+        error is ForwarderError.Request || (error is ForwarderError.RequestTimedOut && (route.Timeout is not null || route.TimeoutPolicy is not null));
 
     /// <summary>An idempotent method (RFC 9110 §9.2.2) with no request body to replay.</summary>
     private static bool IsReplayable(HttpContext context) =>
         (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method) || HttpMethods.IsOptions(context.Request.Method)
             || HttpMethods.IsTrace(context.Request.Method) || HttpMethods.IsPut(context.Request.Method) || HttpMethods.IsDelete(context.Request.Method))
-        && context.Features.Get<IHttpRequestBodyDetectionFeature>() is not { CanHaveBody: true };
+        && context.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: false };
 
     private int RetriesOf(ClusterConfig cluster) =>
         cluster.Metadata?.GetValueOrDefault(RetriesMetadata) is { } text && TryParseRetries(text, out var retries) ? retries : _options.Retries;

@@ -16,11 +16,11 @@ namespace Blueprint.RateLimit.AspNetCore;
 /// client on it). The name is the endpoint's route name, which for a gateway route is its route id.
 /// </summary>
 /// <remarks>
-/// ASP.NET Core keeps one limiter per partition (route and client) and disposes those idle for about
-/// ten seconds, so the table holds only the clients of the last seconds; the counters themselves live
-/// in the KV, shared by every node.
+/// ASP.NET Core keeps one limiter per partition and scans them all every 100 ms, so the partition is
+/// the route alone — bounded by the configuration — and the client's address is read from the
+/// request being decided. The counters themselves live in the KV, shared by every node.
 /// </remarks>
-internal sealed class DistributedRoutePolicy(IServiceProvider services) : IRateLimiterPolicy<(string Route, string Client)>
+internal sealed class DistributedRoutePolicy(IServiceProvider services) : IRateLimiterPolicy<string>
 {
     /// <summary>The policy's name.</summary>
     public const string Name = "distributed";
@@ -29,29 +29,25 @@ internal sealed class DistributedRoutePolicy(IServiceProvider services) : IRateL
     public Func<OnRejectedContext, CancellationToken, ValueTask>? OnRejected => null; // the options' problem+json 429
 
     /// <inheritdoc />
-    public RateLimitPartition<(string Route, string Client)> GetPartition(HttpContext httpContext)
+    public RateLimitPartition<string> GetPartition(HttpContext httpContext)
     {
-        var limiter = services.GetRequiredService<BlueprintHttpRateLimiter>();
         var endpoint = httpContext.GetEndpoint();
         var route = endpoint?.Metadata.GetMetadata<IRouteNameMetadata>()?.RouteName
             ?? endpoint?.DisplayName
             ?? httpContext.Request.Path.Value
             ?? "";
-        var client = limiter.ClientIp(httpContext)?.ToString() ?? "";
-        return RateLimitPartition.Get((Route: route, Client: client), key =>
-        {
-            var domain = services.GetRequiredService<IOptions<HttpRateLimitOptions>>().Value.Domain;
-            var routeEntry = new DescriptorEntry("route", key.Route);
-            IReadOnlyList<IReadOnlyList<DescriptorEntry>> descriptors = key.Client.Length == 0
-                ? [[routeEntry]]
-                : [[routeEntry], [routeEntry, new DescriptorEntry("remote_address", key.Client)]];
-            return new DescriptorLimiter(services.GetRequiredService<RateLimitService>(), new RateLimitRequest(domain, descriptors));
-        });
+        return RateLimitPartition.Get(route, name => new RouteLimiter(
+            services.GetRequiredService<RateLimitService>(),
+            services.GetRequiredService<BlueprintHttpRateLimiter>(),
+            services.GetRequiredService<IHttpContextAccessor>(),
+            services.GetRequiredService<IOptions<HttpRateLimitOptions>>().Value.Domain,
+            name));
     }
 
-    /// <summary>One partition's limiter: every acquisition is a check against the KV.</summary>
-    private sealed class DescriptorLimiter(RateLimitService service, RateLimitRequest request) : RateLimiter
+    /// <summary>One route's limiter: every acquisition is a check against the KV with the route's and the client's descriptors.</summary>
+    private sealed class RouteLimiter(RateLimitService service, BlueprintHttpRateLimiter http, IHttpContextAccessor requests, string domain, string route) : RateLimiter
     {
+        private readonly DescriptorEntry _route = new("route", route);
         private long _lastUsedMs = Environment.TickCount64;
 
         public override TimeSpan? IdleDuration => TimeSpan.FromMilliseconds(Environment.TickCount64 - Volatile.Read(ref _lastUsedMs));
@@ -64,7 +60,11 @@ internal sealed class DistributedRoutePolicy(IServiceProvider services) : IRateL
         protected override async ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken)
         {
             Volatile.Write(ref _lastUsedMs, Environment.TickCount64);
-            var result = await service.CheckAsync(request with { Hits = permitCount }, cancellationToken).ConfigureAwait(false);
+            var client = requests.HttpContext is { } context ? http.ClientIp(context)?.ToString() : null;
+            IReadOnlyList<IReadOnlyList<DescriptorEntry>> descriptors = client is null
+                ? [[_route]]
+                : [[_route], [_route, new DescriptorEntry("remote_address", client)]];
+            var result = await service.CheckAsync(new RateLimitRequest(domain, descriptors, permitCount), cancellationToken).ConfigureAwait(false);
             return new DecisionLease(!result.OverLimit, result.OverLimit ? result.RetryAfter : null);
         }
     }
