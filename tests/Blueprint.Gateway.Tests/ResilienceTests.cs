@@ -44,6 +44,25 @@ public sealed class ResilienceTests
         Assert.Equal(6, posts.Count(status => status == HttpStatusCode.OK));
     }
 
+    [Fact]
+    public async Task A_retried_request_keeps_the_headers_written_before_the_proxy()
+    {
+        await using var backends = await Backends.StartAsync(2);
+        await using var gateway = await GatewayTests.StartGatewayAsync(backends, "FirstAlphabetical", extra: new Dictionary<string, string?>
+        {
+            ["Node:Modules"] = "kv,ratelimit,gateway",
+            ["RateLimit:Http:Enabled"] = "true",
+            ["RateLimit:Rules"] = """
+                {"domain": "http", "descriptors": [{"key": "remote_address", "rate_limit": {"unit": "minute", "requests_per_unit": 1000}}]}
+                """,
+            ["Gateway:Resilience:CircuitBreaker"] = "false",
+        });
+        await backends.StopAsync(0);
+        using var response = await gateway.Http.GetAsync("/svc/who", Cancel);
+        Assert.Equal("b1 GET /svc/who", await response.Content.ReadAsStringAsync(Cancel));
+        Assert.StartsWith("\"", response.Headers.GetValues("RateLimit").Single(), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(0, 1)] // no share of requests, one retry a second: the first retry goes, the rest wait for the clock
     [InlineData(100, 0)] // a retry per request: every one goes
