@@ -20,8 +20,11 @@ internal enum RaftBugs
     /// <summary>A follower accepts AppendEntries without checking that its entry at prevLogIndex has prevLogTerm (paper §5.3).</summary>
     SkipLogMatchingCheck = 1 << 2,
 
-    /// <summary>A follower commits up to the leader's commit index without bounding it by the last entry the message vouched for (paper Figure 2, AppendEntries step 5).</summary>
-    FollowerCommitUnbounded = 1 << 3,
+    /// <summary>
+    /// A follower drops every entry after an AppendEntries' last one even when they match, so a delayed, reordered
+    /// message erases entries it already acknowledged (paper Figure 2, AppendEntries step 3: truncate only on conflict).
+    /// </summary>
+    TruncateOnStaleAppend = 1 << 3,
 
     /// <summary>A voter grants its vote without the up-to-date log check (paper §5.4.1, election restriction).</summary>
     VoteWithoutLogCheck = 1 << 4,

@@ -308,9 +308,27 @@ public sealed partial class RaftNode
 
         long lastNew = message.Index + message.Entries.Count;
         AppendFromLeader(message.Entries);
-        long commit = Has(RaftBugs.FollowerCommitUnbounded) ? Math.Min(message.Commit, _log.LastIndex) : Math.Min(message.Commit, lastNew);
-        CommitTo(commit);
+        if (Has(RaftBugs.TruncateOnStaleAppend) && _log.LastIndex > lastNew && lastNew >= CommitIndex)
+        {
+            TruncateFrom(lastNew + 1);
+        }
+
+        CommitTo(Math.Min(message.Commit, lastNew));
         Send(new Message { Type = MessageType.AppendResponse, From = Id, To = message.From, Term = Term, Index = lastNew });
+    }
+
+    /// <summary>Drops the entries from <paramref name="index"/> on; returns whether a configuration entry went with them.</summary>
+    private bool TruncateFrom(long index)
+    {
+        Invariant.Check(index > CommitIndex, Id, $"truncating committed entry {index} (commit index {CommitIndex})");
+        bool configuration = _log.LastConfiguration(_log.LastIndex) is { } last && last.Index >= index;
+        _log.TruncateFrom(index);
+        if (configuration)
+        {
+            RefreshVoters();
+        }
+
+        return configuration;
     }
 
     private void AppendFromLeader(IReadOnlyList<LogEntry> entries)
@@ -326,9 +344,7 @@ public sealed partial class RaftNode
 
             if (existing >= 0)
             {
-                Invariant.Check(entry.Index > CommitIndex, Id, $"a leader overwrites committed entry {entry.Index}");
-                configChanged |= _log.LastConfiguration(_log.LastIndex) is { } last && last.Index >= entry.Index;
-                _log.TruncateFrom(entry.Index);
+                configChanged |= TruncateFrom(entry.Index);
             }
 
             Invariant.Check(entry.Index == _log.LastIndex + 1, Id, $"entry {entry.Index} leaves a gap after {_log.LastIndex}");

@@ -65,7 +65,7 @@ public sealed partial class RaftSimulation
     private void Partition()
     {
         _stats.Partitions++;
-        int kind = _random.Next(3);
+        int kind = _random.Next(4);
         var side = new bool[_nodes.Count];
         for (int i = 0; i < side.Length; i++)
         {
@@ -74,6 +74,13 @@ public sealed partial class RaftSimulation
 
         int bridge = kind == 2 ? _random.Next(_nodes.Count) : -1;
         int lone = _random.Next(_nodes.Count);
+        if (kind == 3)
+        {
+            // Cut the leader off: the partition that tests stale leaders.
+            var leader = PickLeader();
+            lone = leader is null ? lone : _nodes.IndexOf(leader);
+        }
+
         bool mute = _random.Chance(0.5);
         for (int a = 0; a < _nodes.Count; a++)
         {
@@ -83,7 +90,8 @@ public sealed partial class RaftSimulation
                 {
                     0 => side[a] != side[b],
                     1 => mute ? a == lone && b != lone : b == lone && a != lone,
-                    _ => side[a] != side[b] && a != bridge && b != bridge,
+                    2 => side[a] != side[b] && a != bridge && b != bridge,
+                    _ => (a == lone) != (b == lone),
                 };
                 if (cut)
                 {
@@ -92,7 +100,7 @@ public sealed partial class RaftSimulation
             }
         }
 
-        _trace.Add(new TraceEvent(_step, kind switch { 0 => "partition", 1 => mute ? "partition-mute" : "partition-deaf", _ => "partition-bridge" }, kind == 1 ? _nodes[lone].Id : 0, bridge >= 0 ? _nodes[bridge].Id : 0, 0, 0));
+        _trace.Add(new TraceEvent(_step, kind switch { 0 => "partition", 1 => mute ? "partition-mute" : "partition-deaf", 2 => "partition-bridge", _ => "partition-leader" }, kind is 1 or 3 ? _nodes[lone].Id : 0, bridge >= 0 ? _nodes[bridge].Id : 0, 0, 0));
     }
 
     private void HealEverything()
@@ -100,7 +108,7 @@ public sealed partial class RaftSimulation
         _network.Heal();
         _network.DropRate = 0;
         _network.DuplicateRate = 0;
-        _network.DelayMaxSteps = 2;
+        _network.DelayMaxSteps = 1;
         foreach (var node in _nodes)
         {
             node.CrashAfterPersist = false;
@@ -121,7 +129,7 @@ public sealed partial class RaftSimulation
             ProposeWrite();
         }
 
-        if (_random.Chance(0.2))
+        if (_random.Chance(0.3))
         {
             StartRead();
         }
@@ -259,14 +267,17 @@ public sealed partial class RaftSimulation
         public static Faults Draw(SimRandom random) => new(
             DropRate: 0.2 * random.NextDouble(),
             DuplicateRate: 0.1 * random.NextDouble(),
-            DelayMaxSteps: random.Next(1, 8),
+            DelayMaxSteps: random.Next(0, 8),
             CrashRate: 0.002 + (0.01 * random.NextDouble()),
             PartitionRate: 0.002 + (0.01 * random.NextDouble()),
             PartitionHealRate: 0.005 + (0.02 * random.NextDouble()),
             ConfigChangeRate: 0.002 + (0.006 * random.NextDouble()),
-            TransferRate: 0.002 + (0.01 * random.NextDouble()),
-            CrashAfterVoteRate: 0.2 * random.NextDouble(),
-            CrashLeaderRate: 0.3 * random.NextDouble());
+            TransferRate: 0.002 + (0.03 * random.NextDouble()),
+            CrashAfterVoteRate: Targeted(random),
+            CrashLeaderRate: Targeted(random));
+
+        /// <summary>A targeted crash point is on in a third of the runs, and then fires often (FoundationDB's "buggify").</summary>
+        private static double Targeted(SimRandom random) => random.Chance(1.0 / 3) ? 0.2 + (0.6 * random.NextDouble()) : 0;
 
         public void Resume(SimNetwork network)
         {

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Globalization;
 using Blueprint.Core.Raft;
 using Blueprint.Simulation.Raft.Checkers;
 
@@ -12,17 +13,14 @@ namespace Blueprint.Simulation.Raft;
 /// </summary>
 public sealed partial class RaftSimulation
 {
-    /// <summary>The election timeout of every node, in ticks.</summary>
+    /// <summary>The shorter election timeout a run may draw, in ticks; the other is twice as long.</summary>
     public const int ElectionTimeoutTicks = 10;
-
-    /// <summary>
-    /// The lease of every node, in ticks. Clocks run at 0.9 to 1.1 ticks a step, so a follower's election timeout
-    /// lasts at least 10 / 1.1 = 9.1 steps and a lease at most 7 / 0.9 = 7.8: the lease always ends first.
-    /// </summary>
-    public const int LeaseTicks = 7;
 
     /// <summary>Steps after every fault heals within which a new write must commit.</summary>
     public const int LivenessBoundSteps = 200;
+
+    /// <summary>Delivery rounds in one step, for messages sent with no delay.</summary>
+    public const int DeliveryRoundsMax = 4;
 
     /// <summary>Most nodes a run creates, counting the ones membership changes add.</summary>
     public const int ExtraNodesMax = 6;
@@ -45,6 +43,12 @@ public sealed partial class RaftSimulation
     private readonly bool _leaseRead;
     private readonly int _compactEveryEntries;
     private readonly int _entriesPerMessageMax;
+
+    /// <summary>
+    /// Clocks run at 0.9 to 1.1 ticks a step, so a follower's election timeout lasts at least T / 1.1 steps and a
+    /// lease of 0.7 T at most 0.78 T steps: the lease always ends first.
+    /// </summary>
+    private readonly int _electionTimeoutTicks;
     private long _step;
     private bool _faultsActive;
     private long _nextCommand;
@@ -64,11 +68,14 @@ public sealed partial class RaftSimulation
         _random = new SimRandom(options.Seed);
         _network = new SimNetwork(_random, options.Nodes + ExtraNodesMax);
         _preVote = _random.Chance(0.8);
-        _checkQuorum = _random.Chance(0.8);
+        _checkQuorum = _random.Chance(0.6);
         _leaseRead = _checkQuorum && _random.Chance(0.5);
         _compactEveryEntries = _random.Next(4, 40);
         _entriesPerMessageMax = 1 << _random.Next(4);
+        _electionTimeoutTicks = _random.Chance(0.5) ? ElectionTimeoutTicks : 2 * ElectionTimeoutTicks;
         _faults = Faults.Draw(_random);
+        _stats.Settings = string.Create(CultureInfo.InvariantCulture,
+            $"election timeout {_electionTimeoutTicks} ticks, pre-vote {(_preVote ? "on" : "off")}, check-quorum {(_checkQuorum ? "on" : "off")}, lease reads {(_leaseRead ? "on" : "off")}, {_entriesPerMessageMax} entries/message, compaction every {_compactEveryEntries}; {_faults}");
         int[] voters = [.. Enumerable.Range(1, options.Nodes)];
         for (int i = 0; i < options.Nodes; i++)
         {
@@ -130,12 +137,22 @@ public sealed partial class RaftSimulation
 
             RunClients(calm);
             TickNodes();
-            Deliver();
-            foreach (var node in _nodes)
+
+            // Messages may take no time at all: a few rounds per step deliver what the step itself sent.
+            for (int round = 0; round < DeliveryRoundsMax; round++)
             {
-                if (node.IsUp && node.Raft!.HasReady())
+                bool delivered = Deliver();
+                foreach (var node in _nodes)
                 {
-                    HandleReady(node);
+                    if (node.IsUp && node.Raft!.HasReady())
+                    {
+                        HandleReady(node);
+                    }
+                }
+
+                if (!delivered && round > 0)
+                {
+                    break;
                 }
             }
 
@@ -171,21 +188,28 @@ public sealed partial class RaftSimulation
         }
     }
 
-    private void Deliver()
+    private bool Deliver()
     {
+        bool delivered = false;
         while (_network.TryReceive(_step, out var message))
         {
             var node = Find(message.To);
             if (node is { IsUp: true })
             {
                 _stats.MessagesDelivered++;
+                delivered = true;
                 _trace.Add(new TraceEvent(_step, message.Type.ToString(), message.From, message.To, message.Term, message.Index));
                 node.Raft!.Step(message);
             }
         }
+
+        return delivered;
     }
 
-    /// <summary>The driver's half of the Ready contract: persist, send, apply, advance.</summary>
+    /// <summary>
+    /// The driver's half of the Ready contract: persist, then send and apply (in either order, which the contract
+    /// leaves open), then advance. Crashes land between any two of these.
+    /// </summary>
     private void HandleReady(SimNode node)
     {
         var raft = node.Raft!;
@@ -206,6 +230,37 @@ public sealed partial class RaftSimulation
             return;
         }
 
+        // A leader that dies after applying but before telling anyone leaves followers that do not know the entry is committed.
+        bool crashAfterApply = _faultsActive && raft.Role == RaftRole.Leader && ready.CommittedEntries.Count > 0 && _random.Chance(_faults.CrashLeaderRate);
+        bool applyFirst = crashAfterApply || _random.Chance(0.5);
+        if (!applyFirst && SendAll(node, ready))
+        {
+            return;
+        }
+
+        ApplyAll(node, ready);
+        if (crashAfterApply)
+        {
+            Crash(node);
+            return;
+        }
+
+        if (applyFirst && SendAll(node, ready))
+        {
+            return;
+        }
+
+        raft.Advance();
+        ServeReads(node);
+        if (node.AppliedIndex - raft.SnapshotIndex >= _compactEveryEntries)
+        {
+            node.Storage.SaveSnapshot(raft.Compact(node.AppliedIndex, node.EncodeStateMachine()));
+        }
+    }
+
+    /// <summary>Sends a Ready's messages; returns true when the node crashed right after.</summary>
+    private bool SendAll(SimNode node, Ready ready)
+    {
         bool votedForOther = false;
         foreach (var message in ready.Messages)
         {
@@ -216,10 +271,15 @@ public sealed partial class RaftSimulation
         // A crash just after a vote went out, with a quick restart, is where a forgotten vote shows.
         if (votedForOther && _faultsActive && _random.Chance(_faults.CrashAfterVoteRate))
         {
-            Crash(node, downSteps: _random.Next(1, 4));
-            return;
+            Crash(node, downSteps: 1);
+            return true;
         }
 
+        return false;
+    }
+
+    private void ApplyAll(SimNode node, Ready ready)
+    {
         if (ready.Snapshot is { } snapshot)
         {
             node.RestoreStateMachine(snapshot);
@@ -239,21 +299,6 @@ public sealed partial class RaftSimulation
             {
                 node.ConfirmedReads.Add(new ConfirmedRead(state.RequestId, state.Index, bound));
             }
-        }
-
-        raft.Advance();
-        ServeReads(node);
-
-        // A leader that dies right after its commit index moved leaves followers that may not know the entry is committed.
-        if (_faultsActive && raft.Role == RaftRole.Leader && ready.CommittedEntries.Count > 0 && _random.Chance(_faults.CrashLeaderRate / 4))
-        {
-            Crash(node);
-            return;
-        }
-
-        if (node.AppliedIndex - raft.SnapshotIndex >= _compactEveryEntries)
-        {
-            node.Storage.SaveSnapshot(raft.Compact(node.AppliedIndex, node.EncodeStateMachine()));
         }
     }
 
@@ -386,12 +431,12 @@ public sealed partial class RaftSimulation
         var config = new RaftConfig
         {
             Id = node.Id,
-            ElectionTimeoutTicks = ElectionTimeoutTicks,
+            ElectionTimeoutTicks = _electionTimeoutTicks,
             HeartbeatTicks = 2,
             PreVote = _preVote,
             CheckQuorum = _checkQuorum,
             LeaseRead = _leaseRead,
-            LeaseTicks = LeaseTicks,
+            LeaseTicks = _electionTimeoutTicks * 7 / 10,
             MaxEntriesPerMessage = _entriesPerMessageMax,
             MaxInflightMessages = 4,
             MaxUncommittedEntries = 256,

@@ -42,6 +42,9 @@ public sealed record RaftSimulationResult(ulong Seed, int Nodes, long Steps, Raf
 /// <summary>Counts of what happened in a run, to show that faults and clients were exercised.</summary>
 public sealed class RaftSimulationStats
 {
+    /// <summary>The settings the seed drew: pre-vote, check-quorum, lease reads, batch size, fault rates.</summary>
+    public string Settings { get; set; } = "";
+
     /// <summary>Messages delivered.</summary>
     public long MessagesDelivered { get; set; }
 

@@ -21,6 +21,7 @@ internal sealed class SimNetwork(SimRandom random, int nodesMax)
 
     public int DelayMaxSteps { get; set; } = 1;
 
+
     public bool IsPartitioned { get; private set; }
 
     public void Send(Message message, long now)
@@ -67,7 +68,7 @@ internal sealed class SimNetwork(SimRandom random, int nodesMax)
     {
         if (_queue.Count < InflightMax)
         {
-            _queue.Enqueue(message, (now + 1 + random.Next(DelayMaxSteps), _sequence++));
+            _queue.Enqueue(message, (now + random.Next(DelayMaxSteps + 1), _sequence++));
         }
     }
 }

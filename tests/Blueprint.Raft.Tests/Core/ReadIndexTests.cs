@@ -1,0 +1,96 @@
+using Blueprint.Core.Raft;
+
+namespace Blueprint.Raft.Tests.Core;
+
+/// <summary>Linearizable reads: ReadIndex (thesis §6.4) and leases (thesis §6.4.1).</summary>
+public sealed class ReadIndexTests
+{
+    [Fact]
+    public void ReadIndex_DeposedLeaderCutOff_NeverAnswers_Thesis6_4()
+    {
+        var cluster = new TestCluster(3, c => c with { CheckQuorum = false });
+        cluster.Elect(1);
+        cluster.Isolate(1);
+        cluster.Elect(2);
+        Assert.True(cluster.Propose(2, 42).IsAccepted);
+        cluster.Stabilize();
+        Assert.True(cluster[1].ReadIndex(100));
+        cluster.Stabilize();
+        Assert.Equal(RaftRole.Leader, cluster[1].Role);
+        Assert.Empty(cluster.Node(1).ReadStates);
+    }
+}
+
+/// <summary>Leases (thesis §6.4.1) and how leadership transfer ends them.</summary>
+public sealed class LeaseTests
+{
+    private static TestCluster LeaseCluster(RaftBugs bugs = RaftBugs.None) =>
+        new(3, c => c with { LeaseRead = true, LeaseTicks = 5, Bugs = bugs });
+
+    private static void Heartbeat(TestCluster cluster, int leader)
+    {
+        cluster.Tick(leader);
+        cluster.Stabilize();
+    }
+
+    [Fact]
+    public void Lease_QuorumAnsweredHeartbeat_AnswersReadAtOnce_Thesis6_4_1()
+    {
+        var cluster = LeaseCluster();
+        cluster.Elect(1);
+        Heartbeat(cluster, 1);
+        Assert.True(cluster[1].ReadIndex(7));
+        cluster.Process();
+        Assert.Equal(new ReadState(7, cluster[1].CommitIndex), Assert.Single(cluster.Node(1).ReadStates));
+        Assert.DoesNotContain(cluster.Queue, m => m.Type == MessageType.Heartbeat);
+    }
+
+    [Fact]
+    public void Lease_Expired_FallsBackToQuorumRound_Thesis6_4_1()
+    {
+        var cluster = LeaseCluster();
+        cluster.Elect(1);
+        Heartbeat(cluster, 1);
+        cluster.Isolate(1);
+        cluster.Tick(1, 6);
+        Assert.True(cluster[1].ReadIndex(7));
+        cluster.Stabilize();
+        Assert.Empty(cluster.Node(1).ReadStates);
+    }
+
+    [Fact]
+    public void Lease_AfterTransfer_OldLeaderNoLongerAnswers_Thesis3_10()
+    {
+        var cluster = LeaseCluster();
+        cluster.Elect(1);
+        Heartbeat(cluster, 1);
+        Assert.True(cluster[1].TransferLeadership(2));
+        cluster.Stabilize();
+        Assert.Equal(RaftRole.Leader, cluster[2].Role);
+        long oldCommit = cluster[1].CommitIndex;
+        cluster.Isolate(1);
+        Assert.True(cluster.Propose(2, 5).IsAccepted);
+        cluster.Stabilize();
+        cluster[1].ReadIndex(8);
+        cluster.Process();
+        Assert.DoesNotContain(cluster.Node(1).ReadStates, r => r.RequestId == 8);
+        Assert.True(cluster[2].CommitIndex > oldCommit);
+    }
+
+    [Fact]
+    public void Lease_KeptOnStepDownBug_OldLeaderAnswersStaleRead()
+    {
+        var cluster = LeaseCluster(RaftBugs.LeaseKeptOnStepDown);
+        cluster.Elect(1);
+        Heartbeat(cluster, 1);
+        Assert.True(cluster[1].TransferLeadership(2));
+        cluster.Stabilize();
+        cluster.Isolate(1);
+        Assert.True(cluster.Propose(2, 5).IsAccepted);
+        cluster.Stabilize();
+        cluster[1].ReadIndex(8);
+        cluster.Process();
+        var read = Assert.Single(cluster.Node(1).ReadStates, r => r.RequestId == 8);
+        Assert.True(read.Index < cluster[2].CommitIndex);
+    }
+}
