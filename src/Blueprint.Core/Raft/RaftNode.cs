@@ -214,7 +214,7 @@ public sealed partial class RaftNode
         var persist = hardState;
         if (Has(RaftBugs.VoteNotPersisted) && hardState.Vote != Id)
         {
-            persist = hardState with { Vote = _persistedHardState.Term == hardState.Term ? _persistedHardState.Vote : None };
+            persist = hardState with { Vote = None };
         }
 
         var entries = _log.UnstableFrom <= _log.LastIndex ? _log.Slice(_log.UnstableFrom, _log.LastIndex, int.MaxValue) : [];

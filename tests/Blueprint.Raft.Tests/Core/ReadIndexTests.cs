@@ -94,3 +94,54 @@ public sealed class LeaseTests
         Assert.True(read.Index < cluster[2].CommitIndex);
     }
 }
+
+/// <summary>ReadIndex through followers and the limits on reads (thesis §6.4).</summary>
+public sealed class FollowerReadTests
+{
+    [Fact]
+    public void ReadIndex_OnFollower_ForwardedAndAnsweredWithLeadersCommit_Thesis6_4()
+    {
+        var cluster = new TestCluster(3);
+        cluster.Elect(1);
+        cluster.Propose(1, 3);
+        cluster.Stabilize();
+        Assert.True(cluster[2].ReadIndex(5));
+        cluster.Stabilize();
+        var read = Assert.Single(cluster.Node(2).ReadStates);
+        Assert.Equal(new ReadState(5, cluster[1].CommitIndex), read);
+    }
+
+    [Fact]
+    public void ReadIndex_NewLeaderBeforeCommittingInItsTerm_Refused_Thesis6_4()
+    {
+        var cluster = new TestCluster(3);
+        var n1 = cluster[1];
+        n1.Step(new Message { Type = MessageType.TimeoutNow, From = 1, To = 1, Term = n1.Term });
+        cluster.DeliverOnce();
+        cluster.DeliverOnce();
+        Assert.Equal(RaftRole.Leader, n1.Role);
+        Assert.False(n1.ReadIndex(1));
+    }
+
+    [Fact]
+    public void ReadIndex_PendingLimitReached_Refused()
+    {
+        var cluster = new TestCluster(3, c => c with { MaxPendingReads = 2 });
+        cluster.Elect(1);
+        cluster.Isolate(1);
+        Assert.True(cluster[1].ReadIndex(1));
+        Assert.True(cluster[1].ReadIndex(2));
+        Assert.False(cluster[1].ReadIndex(3));
+    }
+
+    [Fact]
+    public void ReadIndex_WithoutQuorumCheckBug_CutOffLeaderAnswers()
+    {
+        var cluster = new TestCluster(3, c => c with { CheckQuorum = false, Bugs = RaftBugs.ReadWithoutQuorumCheck });
+        cluster.Elect(1);
+        cluster.Isolate(1);
+        Assert.True(cluster[1].ReadIndex(100));
+        cluster.Process();
+        Assert.Single(cluster.Node(1).ReadStates);
+    }
+}
