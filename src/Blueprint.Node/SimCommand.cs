@@ -92,9 +92,15 @@ internal static class SimCommand
         var violation = failure.Violation!;
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"VIOLATION seed {failure.Seed} ({failure.Nodes} nodes) step {violation.Step}: {violation.Property}: {violation.Detail}"));
+        stdout.WriteLine("  settings: " + failure.Stats.Settings);
         foreach (var line in failure.Trace.Skip(Math.Max(0, failure.Trace.Count - traceLines)))
         {
             stdout.WriteLine("  " + line);
+        }
+
+        foreach (var node in failure.NodeStates)
+        {
+            stdout.WriteLine("  " + node);
         }
 
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  replay: blueprint sim raft --seed {failure.Seed} --nodes {failure.Nodes}"));

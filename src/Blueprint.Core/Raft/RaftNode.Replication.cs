@@ -252,22 +252,23 @@ public sealed partial class RaftNode
 
     private void StepFollower(Message message)
     {
+        if (message.Type is MessageType.Append or MessageType.Heartbeat or MessageType.InstallSnapshot)
+        {
+            // Only the leader of this term sends these: hearing it restarts the election timer.
+            _electionElapsed = 0;
+            LeaderId = message.From;
+        }
+
         switch (message.Type)
         {
             case MessageType.Append:
-                _electionElapsed = 0;
-                LeaderId = message.From;
                 HandleAppend(message);
                 break;
             case MessageType.Heartbeat:
-                _electionElapsed = 0;
-                LeaderId = message.From;
                 CommitTo(Math.Min(message.Commit, _log.LastIndex));
                 Send(new Message { Type = MessageType.HeartbeatResponse, From = Id, To = message.From, Term = Term, Context = message.Context, SentTick = message.SentTick });
                 break;
             case MessageType.InstallSnapshot:
-                _electionElapsed = 0;
-                LeaderId = message.From;
                 HandleSnapshot(message);
                 break;
             case MessageType.TimeoutNow:

@@ -16,8 +16,12 @@ public sealed partial class RaftSimulation
     /// <summary>The shorter election timeout a run may draw, in ticks; the other is twice as long.</summary>
     public const int ElectionTimeoutTicks = 10;
 
-    /// <summary>Steps after every fault heals within which a new write must commit.</summary>
-    public const int LivenessBoundSteps = 200;
+    /// <summary>
+    /// Election timeouts after every fault heals within which a new write must commit. Without pre-vote, a node with a
+    /// stale log or configuration keeps campaigning and resetting everyone's timers, so an election can take several
+    /// rounds; twenty-five bounds that with room.
+    /// </summary>
+    public const int LivenessBoundElectionTimeouts = 25;
 
     /// <summary>Delivery rounds in one step, for messages sent with no delay.</summary>
     public const int DeliveryRoundsMax = 4;
@@ -34,7 +38,7 @@ public sealed partial class RaftSimulation
     private readonly LogMatchingChecker _logMatching = new();
     private readonly CommittedHistory _history = new();
     private readonly ReadChecker _reads = new();
-    private readonly LivenessChecker _liveness = new(LivenessBoundSteps);
+    private readonly LivenessChecker _liveness;
     private readonly HashSet<(long Term, int Node)> _leadersSeen = [];
     private readonly RaftSimulationStats _stats = new();
     private readonly Faults _faults;
@@ -73,6 +77,7 @@ public sealed partial class RaftSimulation
         _compactEveryEntries = _random.Next(4, 40);
         _entriesPerMessageMax = 1 << _random.Next(4);
         _electionTimeoutTicks = _random.Chance(0.5) ? ElectionTimeoutTicks : 2 * ElectionTimeoutTicks;
+        _liveness = new LivenessChecker(LivenessBoundElectionTimeouts * _electionTimeoutTicks);
         _faults = Faults.Draw(_random);
         _stats.Settings = string.Create(CultureInfo.InvariantCulture,
             $"election timeout {_electionTimeoutTicks} ticks, pre-vote {(_preVote ? "on" : "off")}, check-quorum {(_checkQuorum ? "on" : "off")}, lease reads {(_leaseRead ? "on" : "off")}, {_entriesPerMessageMax} entries/message, compaction every {_compactEveryEntries}; {_faults}");
@@ -92,6 +97,8 @@ public sealed partial class RaftSimulation
         return new RaftSimulation(options).Run();
     }
 
+    private int CalmSteps => _liveness.BoundSteps + 50;
+
     private RaftSimulationResult Run()
     {
         var phaseEnd = 0L;
@@ -100,12 +107,12 @@ public sealed partial class RaftSimulation
         {
             if (_step >= phaseEnd)
             {
-                calm = !calm && _options.Steps - _step > LivenessBoundSteps;
-                if (calm || _options.Steps - _step <= LivenessBoundSteps + 50)
+                // Chaos and calm alternate; a run always ends calm, so its last faults must heal in time.
+                calm = !calm || _options.Steps - _step <= CalmSteps;
+                if (calm)
                 {
-                    calm = true;
                     HealEverything();
-                    phaseEnd = _step + LivenessBoundSteps + 50;
+                    phaseEnd = _step + CalmSteps;
                 }
                 else
                 {
@@ -122,7 +129,7 @@ public sealed partial class RaftSimulation
         _stats.ReadsChecked = _reads.ReadsChecked;
         _stats.LeadersElected = _leadersSeen.Count;
         _stats.LivenessWindows = _liveness.WindowsSatisfied;
-        return new RaftSimulationResult(_options.Seed, _options.Nodes, _step, _violation, _trace.Lines(), _trace.Hash, _stats);
+        return new RaftSimulationResult(_options.Seed, _options.Nodes, _step, _violation, _trace.Lines(), _trace.Hash, _stats, [.. _nodes.Select(Describe)]);
     }
 
     private void RunStep(bool calm)
@@ -404,6 +411,11 @@ public sealed partial class RaftSimulation
             _trace.Add(new TraceEvent(_step, "VIOLATION " + property, 0, 0, 0, 0));
         }
     }
+
+    private static string Describe(SimNode node) => node.Raft is not { } raft
+        ? $"n{node.Id} down"
+        : string.Create(CultureInfo.InvariantCulture,
+            $"n{node.Id} {raft.Role} term {raft.Term} vote {raft.Vote} leader {raft.LeaderId} last {raft.LastIndex}/{raft.TermAt(raft.LastIndex)} commit {raft.CommitIndex} applied {raft.AppliedIndex} voters [{string.Join(",", raft.Voters)}]");
 
     private SimNode? Find(int id)
     {

@@ -37,7 +37,8 @@ public sealed record RaftViolation(string Property, long Step, string Detail);
 /// <param name="Trace">The last events before the end, for a failure report.</param>
 /// <param name="TraceHash">A hash of every event: equal for two runs of one seed.</param>
 /// <param name="Stats">Counts of what happened.</param>
-public sealed record RaftSimulationResult(ulong Seed, int Nodes, long Steps, RaftViolation? Violation, IReadOnlyList<string> Trace, ulong TraceHash, RaftSimulationStats Stats);
+/// <param name="NodeStates">Each node at the end: role, term, vote, log, commit, voters.</param>
+public sealed record RaftSimulationResult(ulong Seed, int Nodes, long Steps, RaftViolation? Violation, IReadOnlyList<string> Trace, ulong TraceHash, RaftSimulationStats Stats, IReadOnlyList<string> NodeStates);
 
 /// <summary>Counts of what happened in a run, to show that faults and clients were exercised.</summary>
 public sealed class RaftSimulationStats

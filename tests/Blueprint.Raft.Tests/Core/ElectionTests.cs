@@ -22,6 +22,20 @@ public sealed class ElectionTests
         return 0;
     }
 
+    /// <summary>n3 misses an entry n1 and n2 hold; with n1 gone, n3 asks n2 for its vote.</summary>
+    private static TestCluster StaleCandidateCampaigns(RaftBugs bugs)
+    {
+        var cluster = new TestCluster(3, c => c with { Bugs = bugs });
+        cluster.Elect(1);
+        cluster.Isolate(3);
+        Assert.True(cluster.Propose(1, 11).IsAccepted);
+        cluster.Stabilize();
+        cluster.Heal();
+        cluster.Isolate(1);
+        cluster.Elect(3);
+        return cluster;
+    }
+
     [Fact]
     public void Election_FollowersTimeOut_ExactlyOneLeaderWithinTwoTimeouts_Paper5_2()
     {
@@ -44,14 +58,7 @@ public sealed class ElectionTests
     [Fact]
     public void Election_CandidateWithStaleLog_LosesToUpToDateVoters_Paper5_4_1()
     {
-        var cluster = new TestCluster(3);
-        cluster.Elect(1);
-        cluster.Isolate(3);
-        Assert.True(cluster.Propose(1, 11).IsAccepted);
-        cluster.Stabilize();
-        cluster.Heal();
-        cluster.Isolate(1);
-        cluster.Elect(3);
+        var cluster = StaleCandidateCampaigns(RaftBugs.None);
         Assert.NotEqual(RaftRole.Leader, cluster[3].Role);
         cluster.Elect(2);
         Assert.Equal(RaftRole.Leader, cluster[2].Role);
@@ -60,14 +67,7 @@ public sealed class ElectionTests
     [Fact]
     public void Election_VoteWithoutLogCheckBug_ElectsStaleCandidate()
     {
-        var cluster = new TestCluster(3, c => c with { Bugs = RaftBugs.VoteWithoutLogCheck });
-        cluster.Elect(1);
-        cluster.Isolate(3);
-        Assert.True(cluster.Propose(1, 11).IsAccepted);
-        cluster.Stabilize();
-        cluster.Heal();
-        cluster.Isolate(1);
-        cluster.Elect(3);
+        var cluster = StaleCandidateCampaigns(RaftBugs.VoteWithoutLogCheck);
         Assert.Equal(RaftRole.Leader, cluster[3].Role);
     }
 

@@ -41,10 +41,8 @@ public sealed class MembershipTests
     public void ConfigChange_BeforeLeaderCommitsInItsTerm_IsRefused_ThesisErrata2015()
     {
         var cluster = new TestCluster(3);
+        cluster.ElectWithoutCommitting(1);
         var n1 = cluster[1];
-        n1.Step(new Message { Type = MessageType.TimeoutNow, From = 1, To = 1, Term = n1.Term });
-        cluster.DeliverOnce();
-        cluster.DeliverOnce();
         Assert.Equal(RaftRole.Leader, n1.Role);
         Assert.Equal(ProposeOutcome.ConfigChangeRefused, n1.ProposeConfigChange(new ConfigChange(ConfigChangeKind.RemoveVoter, 3)).Outcome);
     }

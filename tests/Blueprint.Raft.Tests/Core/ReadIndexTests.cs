@@ -33,6 +33,25 @@ public sealed class LeaseTests
         cluster.Stabilize();
     }
 
+    /// <summary>n1 holds a lease, hands leadership to n2, is cut off while n2 commits a write, then is asked to read.</summary>
+    private static TestCluster ReadOnOldLeaderAfterTransfer(RaftBugs bugs)
+    {
+        var cluster = LeaseCluster(bugs);
+        cluster.Elect(1);
+        Heartbeat(cluster, 1);
+        Assert.True(cluster[1].TransferLeadership(2));
+        cluster.Stabilize();
+        Assert.Equal(RaftRole.Leader, cluster[2].Role);
+        long oldCommit = cluster[1].CommitIndex;
+        cluster.Isolate(1);
+        Assert.True(cluster.Propose(2, 5).IsAccepted);
+        cluster.Stabilize();
+        Assert.True(cluster[2].CommitIndex > oldCommit);
+        cluster[1].ReadIndex(8);
+        cluster.Process();
+        return cluster;
+    }
+
     [Fact]
     public void Lease_QuorumAnsweredHeartbeat_AnswersReadAtOnce_Thesis6_4_1()
     {
@@ -61,35 +80,14 @@ public sealed class LeaseTests
     [Fact]
     public void Lease_AfterTransfer_OldLeaderNoLongerAnswers_Thesis3_10()
     {
-        var cluster = LeaseCluster();
-        cluster.Elect(1);
-        Heartbeat(cluster, 1);
-        Assert.True(cluster[1].TransferLeadership(2));
-        cluster.Stabilize();
-        Assert.Equal(RaftRole.Leader, cluster[2].Role);
-        long oldCommit = cluster[1].CommitIndex;
-        cluster.Isolate(1);
-        Assert.True(cluster.Propose(2, 5).IsAccepted);
-        cluster.Stabilize();
-        cluster[1].ReadIndex(8);
-        cluster.Process();
+        var cluster = ReadOnOldLeaderAfterTransfer(RaftBugs.None);
         Assert.DoesNotContain(cluster.Node(1).ReadStates, r => r.RequestId == 8);
-        Assert.True(cluster[2].CommitIndex > oldCommit);
     }
 
     [Fact]
     public void Lease_KeptOnStepDownBug_OldLeaderAnswersStaleRead()
     {
-        var cluster = LeaseCluster(RaftBugs.LeaseKeptOnStepDown);
-        cluster.Elect(1);
-        Heartbeat(cluster, 1);
-        Assert.True(cluster[1].TransferLeadership(2));
-        cluster.Stabilize();
-        cluster.Isolate(1);
-        Assert.True(cluster.Propose(2, 5).IsAccepted);
-        cluster.Stabilize();
-        cluster[1].ReadIndex(8);
-        cluster.Process();
+        var cluster = ReadOnOldLeaderAfterTransfer(RaftBugs.LeaseKeptOnStepDown);
         var read = Assert.Single(cluster.Node(1).ReadStates, r => r.RequestId == 8);
         Assert.True(read.Index < cluster[2].CommitIndex);
     }
@@ -115,10 +113,8 @@ public sealed class FollowerReadTests
     public void ReadIndex_NewLeaderBeforeCommittingInItsTerm_Refused_Thesis6_4()
     {
         var cluster = new TestCluster(3);
+        cluster.ElectWithoutCommitting(1);
         var n1 = cluster[1];
-        n1.Step(new Message { Type = MessageType.TimeoutNow, From = 1, To = 1, Term = n1.Term });
-        cluster.DeliverOnce();
-        cluster.DeliverOnce();
         Assert.Equal(RaftRole.Leader, n1.Role);
         Assert.False(n1.ReadIndex(1));
     }

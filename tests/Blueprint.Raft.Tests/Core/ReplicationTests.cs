@@ -5,6 +5,24 @@ namespace Blueprint.Raft.Tests.Core;
 /// <summary>Log replication and the consistency check (paper §5.3).</summary>
 public sealed class ReplicationTests
 {
+    /// <summary>n1 leads, appends <paramref name="count"/> entries nobody else gets, and is cut off while n2 takes over.</summary>
+    private static TestCluster OldLeaderCutOffWithEntries(int count)
+    {
+        var cluster = new TestCluster(3);
+        cluster.Elect(1);
+        cluster.Isolate(1);
+        for (long command = 100; command < 100 + count; command++)
+        {
+            cluster.Propose(1, command);
+        }
+
+        cluster.Process();
+        cluster.Heal();
+        cluster.Isolate(1);
+        cluster.Elect(2);
+        return cluster;
+    }
+
     [Fact]
     public void Replication_ProposalOnLeader_CommittedAndAppliedEverywhereInOrder_Paper5_3()
     {
@@ -43,18 +61,7 @@ public sealed class ReplicationTests
     [Fact]
     public void Replication_FollowerWithConflictingSuffix_IsOverwrittenByLeader_Paper5_3Figure7()
     {
-        var cluster = new TestCluster(3);
-        cluster.Elect(1);
-        cluster.Isolate(1);
-        for (long command = 100; command < 105; command++)
-        {
-            cluster.Propose(1, command);
-        }
-
-        cluster.Process();
-        cluster.Heal();
-        cluster.Isolate(1);
-        cluster.Elect(2);
+        var cluster = OldLeaderCutOffWithEntries(5);
         Assert.True(cluster.Propose(2, 7).IsAccepted);
         cluster.Stabilize();
         cluster.Heal();
@@ -72,18 +79,7 @@ public sealed class ReplicationTests
     [Fact]
     public void Replication_ConflictSpanningATerm_BacksOffPastTheTermInOneRoundTrip_Paper5_3FastBackoff()
     {
-        var cluster = new TestCluster(3);
-        cluster.Elect(1);
-        cluster.Isolate(1);
-        for (long command = 100; command < 120; command++)
-        {
-            cluster.Propose(1, command);
-        }
-
-        cluster.Process();
-        cluster.Heal();
-        cluster.Isolate(1);
-        cluster.Elect(2);
+        var cluster = OldLeaderCutOffWithEntries(20);
         for (long command = 200; command < 220; command++)
         {
             cluster.Propose(2, command);

@@ -140,6 +140,15 @@ internal sealed class TestCluster
         Stabilize();
     }
 
+    /// <summary>Makes <paramref name="id"/> win an election and stops before its first entry replicates.</summary>
+    public void ElectWithoutCommitting(int id)
+    {
+        var node = _nodes[id].Raft;
+        node.Step(new Message { Type = MessageType.TimeoutNow, From = id, To = id, Term = node.Term });
+        DeliverOnce();
+        DeliverOnce();
+    }
+
     public ProposeResult Propose(int id, long command)
     {
         var data = new byte[sizeof(long)];
