@@ -100,7 +100,7 @@ internal sealed class RaftLog
         TruncatedTo = Math.Min(TruncatedTo, snapshot.Index + 1);
     }
 
-    /// <summary>The configuration entries still in the log, newest last.</summary>
+    /// <summary>The newest configuration entry at or below <paramref name="atOrBelow"/> still in the log (after the snapshot), or null.</summary>
     public LogEntry? LastConfiguration(long atOrBelow)
     {
         for (long i = Math.Min(atOrBelow, LastIndex); i > Snapshot.Index; i--)

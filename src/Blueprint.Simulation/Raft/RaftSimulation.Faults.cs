@@ -6,6 +6,9 @@ namespace Blueprint.Simulation.Raft;
 // Faults and clients: what one step may do to the cluster besides ticking it.
 public sealed partial class RaftSimulation
 {
+    /// <summary>Most reads a client keeps waiting on one node; no new read starts there until one finishes or the node crashes.</summary>
+    public const int ReadsPerNodeMax = 64;
+
     private void InjectFaults()
     {
         if (_random.Chance(_faults.CrashRate))
@@ -173,7 +176,7 @@ public sealed partial class RaftSimulation
     private void StartRead()
     {
         var node = PickUp();
-        if (node is null || node.Reads.Count >= 64)
+        if (node is null || node.Reads.Count >= ReadsPerNodeMax)
         {
             return;
         }

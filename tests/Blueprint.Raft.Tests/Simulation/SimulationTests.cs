@@ -7,7 +7,7 @@ namespace Blueprint.Raft.Tests.Simulation;
 public sealed class SimulationTests(ITestOutputHelper output)
 {
     /// <summary>Seeds per cluster size in the default test run; the CLI and the long campaign run more.</summary>
-    public const int SeedsPerSize = 100;
+    public const int SeedsPerSize = 200;
 
     [Theory]
     [InlineData(3)]
@@ -75,6 +75,11 @@ public sealed class SimulationTests(ITestOutputHelper output)
         Assert.SkipUnless(Environment.GetEnvironmentVariable("BLUEPRINT_LONG_TESTS") == "1", "set BLUEPRINT_LONG_TESTS=1 to run");
         var result = RaftCampaign.Run(5000, 100_000, null, 4 * RaftSimulationOptions.DefaultSteps);
         output.WriteLine($"{result.SeedsRun} seeds, {result.Steps} steps, {result.StepsPerSecond:F0} steps/s");
+        foreach (var failure in result.Failures)
+        {
+            output.WriteLine($"seed {failure.Seed} ({failure.Nodes} nodes): {failure.Violation}\n  {failure.Stats.Settings}\n  {string.Join("\n  ", failure.Trace.TakeLast(16).Concat(failure.NodeStates))}");
+        }
+
         Assert.Empty(result.Failures);
     }
 }
