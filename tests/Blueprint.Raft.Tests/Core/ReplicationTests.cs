@@ -105,10 +105,10 @@ public sealed class ReplicationTests
         Assert.Equal(cluster[3].TermAt(cluster[3].LastIndex), cluster[1].TermAt(cluster[1].LastIndex));
     }
 
-    [Fact]
-    public void Replication_AppendWithMismatchedPrevious_IsRejected_Paper5_3ConsistencyCheck()
+    /// <summary>Hands n2 an AppendEntries whose prevLogTerm does not match its last entry; returns n2 and its last index before.</summary>
+    private static (RaftNode Node, long LastBefore) StepMismatchedAppend(RaftBugs bugs)
     {
-        var cluster = new TestCluster(3);
+        var cluster = new TestCluster(3, c => c with { Bugs = bugs });
         cluster.Elect(1);
         var n2 = cluster[2];
         long last = n2.LastIndex;
@@ -122,6 +122,13 @@ public sealed class ReplicationTests
             LogTerm = n2.Term + 5,
             Entries = [new LogEntry(last + 1, n2.Term, EntryKind.Normal, new byte[8])],
         });
+        return (n2, last);
+    }
+
+    [Fact]
+    public void Replication_AppendWithMismatchedPrevious_IsRejected_Paper5_3ConsistencyCheck()
+    {
+        var (n2, last) = StepMismatchedAppend(RaftBugs.None);
         Assert.Equal(last, n2.LastIndex);
         var ready = n2.Ready();
         Assert.Contains(ready.Messages, m => m.Type == MessageType.AppendResponse && m.Reject);
@@ -130,20 +137,7 @@ public sealed class ReplicationTests
     [Fact]
     public void Replication_SkipLogMatchingBug_AcceptsMismatchedPrevious()
     {
-        var cluster = new TestCluster(3, c => c with { Bugs = RaftBugs.SkipLogMatchingCheck });
-        cluster.Elect(1);
-        var n2 = cluster[2];
-        long last = n2.LastIndex;
-        n2.Step(new Message
-        {
-            Type = MessageType.Append,
-            From = 1,
-            To = 2,
-            Term = n2.Term,
-            Index = last,
-            LogTerm = n2.Term + 5,
-            Entries = [new LogEntry(last + 1, n2.Term, EntryKind.Normal, new byte[8])],
-        });
+        var (n2, last) = StepMismatchedAppend(RaftBugs.SkipLogMatchingCheck);
         Assert.Equal(last + 1, n2.LastIndex);
     }
 
