@@ -41,6 +41,7 @@ public static class NodeCli
         root.Subcommands.Add(CreateVersionCommand());
         root.Subcommands.Add(LabCommand.Create());
         root.Subcommands.Add(ShortenerCommand.Create());
+        root.Subcommands.Add(SimCommand.Create());
         return root;
     }
 
