@@ -4,7 +4,7 @@ using Blueprint.Lab;
 
 namespace Blueprint.Node;
 
-/// <summary>The command line of <c>blueprint</c>: <c>run</c> (the default), <c>version</c>, <c>lab</c> and <c>shortener</c>.</summary>
+/// <summary>The command line of <c>blueprint</c>: <c>run</c> (the default), <c>version</c>, <c>lab</c>, <c>shortener</c> and <c>sim</c>.</summary>
 public static class NodeCli
 {
     /// <summary>Parses <paramref name="args"/> and runs the verb; returns the process exit code.</summary>
