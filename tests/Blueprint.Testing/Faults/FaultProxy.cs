@@ -150,8 +150,9 @@ public sealed class FaultProxy : IAsyncDisposable
 
     /// <summary>
     /// New connections are reset as soon as they are accepted; open ones carry on. The kernel
-    /// completes the handshake before the proxy sees it, so the client's connect may succeed and its
-    /// first read or write then fails with <see cref="SocketError.ConnectionReset"/>.
+    /// completes the handshake before the proxy sees it, so the client sees
+    /// <see cref="SocketError.ConnectionReset"/> either from its connect or from its first read or
+    /// write — not <see cref="SocketError.ConnectionRefused"/>.
     /// </summary>
     public void Refuse() => Update(faults => faults with { Refusing = true });
 
