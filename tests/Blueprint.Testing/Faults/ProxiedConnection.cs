@@ -114,11 +114,13 @@ internal sealed class ProxiedConnection : IDisposable
         }
         catch (Exception e) when (IsConnectionEnd(e))
         {
-            if (Abort())
+            // Counted before the client can see the reset; not counted when a reset or disposal got here first.
+            if (!_cancel.IsCancellationRequested)
             {
                 _proxy.Counters.OnUpstreamConnectFailure();
             }
 
+            Abort();
             return;
         }
 
