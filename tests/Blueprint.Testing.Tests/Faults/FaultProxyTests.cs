@@ -85,8 +85,7 @@ public sealed class FaultProxyTests : IAsyncLifetime
     [Fact]
     public async Task Latency_OnlyUpstream_DoesNotHoldTheDownstreamBack()
     {
-        using var client = await Wire.ConnectAsync(_proxy.Endpoint);
-        Assert.NotNull(await Wire.EchoAsync(client, "hello"u8.ToArray(), Wire.ArrivalDeadline));
+        using var client = await Wire.ConnectEchoingAsync(_proxy.Endpoint, "hello");
         var receivedBefore = _server.BytesReceived;
         _proxy.SetLatency(TimeSpan.FromSeconds(30), directions: FaultDirections.Upstream);
 
@@ -101,8 +100,7 @@ public sealed class FaultProxyTests : IAsyncLifetime
     [Fact]
     public async Task Blackhole_Both_ReadTimesOutWhileTheConnectionStaysOpenAndHealingLetsNewBytesThrough()
     {
-        using var client = await Wire.ConnectAsync(_proxy.Endpoint);
-        Assert.NotNull(await Wire.EchoAsync(client, "before"u8.ToArray(), Wire.ArrivalDeadline));
+        using var client = await Wire.ConnectEchoingAsync(_proxy.Endpoint, "before");
         _proxy.Blackhole();
 
         Assert.Null(await Wire.EchoAsync(client, "lost"u8.ToArray(), Wire.SilenceDeadline));
@@ -136,21 +134,19 @@ public sealed class FaultProxyTests : IAsyncLifetime
     [Fact]
     public async Task Refuse_ResetsNewConnectionsAndLeavesOpenOnes()
     {
-        using var open = await Wire.ConnectAsync(_proxy.Endpoint);
-        Assert.NotNull(await Wire.EchoAsync(open, "first"u8.ToArray(), Wire.ArrivalDeadline));
+        using var open = await Wire.ConnectEchoingAsync(_proxy.Endpoint, "first");
         _proxy.Refuse();
 
         await Wire.AssertRefusedAsync(_proxy.Endpoint);
 
-        Assert.NotNull(await Wire.EchoAsync(open, "still"u8.ToArray(), Wire.ArrivalDeadline));
+        await Wire.AssertEchoesAsync(open, "still");
         Assert.Equal(1, _proxy.Counters.ConnectionsRefused);
     }
 
     [Fact]
     public async Task Partition_CutsOpenConnectionsAndRefusesNewOnesUntilHealed()
     {
-        using var open = await Wire.ConnectAsync(_proxy.Endpoint);
-        Assert.NotNull(await Wire.EchoAsync(open, "first"u8.ToArray(), Wire.ArrivalDeadline));
+        using var open = await Wire.ConnectEchoingAsync(_proxy.Endpoint, "first");
 
         _proxy.Partition();
 
@@ -159,28 +155,24 @@ public sealed class FaultProxyTests : IAsyncLifetime
         Assert.Equal(1, _proxy.Counters.ConnectionsReset);
 
         _proxy.Heal();
-        using var healed = await Wire.ConnectAsync(_proxy.Endpoint);
-        Assert.Equal("again"u8.ToArray(), await Wire.EchoAsync(healed, "again"u8.ToArray(), Wire.ArrivalDeadline));
+        using var healed = await Wire.ConnectEchoingAsync(_proxy.Endpoint, "again");
     }
 
     [Fact]
     public async Task Reset_ClientSeesAConnectionResetAndNewConnectionsStillWork()
     {
-        using var client = await Wire.ConnectAsync(_proxy.Endpoint);
-        Assert.NotNull(await Wire.EchoAsync(client, "first"u8.ToArray(), Wire.ArrivalDeadline));
+        using var client = await Wire.ConnectEchoingAsync(_proxy.Endpoint, "first");
 
         Assert.Equal(1, _proxy.Reset());
 
         await Wire.AssertResetAsync(client);
-        using var next = await Wire.ConnectAsync(_proxy.Endpoint);
-        Assert.Equal("next"u8.ToArray(), await Wire.EchoAsync(next, "next"u8.ToArray(), Wire.ArrivalDeadline));
+        using var next = await Wire.ConnectEchoingAsync(_proxy.Endpoint, "next");
     }
 
     [Fact]
     public async Task Forwarding_ClientClosesCleanly_TheFinReachesTheUpstreamAndComesBack()
     {
-        using var client = await Wire.ConnectAsync(_proxy.Endpoint);
-        Assert.NotNull(await Wire.EchoAsync(client, "bye"u8.ToArray(), Wire.ArrivalDeadline));
+        using var client = await Wire.ConnectEchoingAsync(_proxy.Endpoint, "bye");
 
         client.Shutdown(SocketShutdown.Send);
 
@@ -204,8 +196,8 @@ public sealed class FaultProxyTests : IAsyncLifetime
         await using var proxy = FaultProxy.Start(_server.Endpoint, new FaultProxyOptions { ConnectionsMax = 2 });
         using var first = await Wire.ConnectAsync(proxy.Endpoint);
         using var second = await Wire.ConnectAsync(proxy.Endpoint);
-        Assert.NotNull(await Wire.EchoAsync(first, "1"u8.ToArray(), Wire.ArrivalDeadline));
-        Assert.NotNull(await Wire.EchoAsync(second, "2"u8.ToArray(), Wire.ArrivalDeadline));
+        await Wire.AssertEchoesAsync(first, "1");
+        await Wire.AssertEchoesAsync(second, "2");
 
         await Wire.AssertRefusedAsync(proxy.Endpoint);
 
@@ -216,8 +208,7 @@ public sealed class FaultProxyTests : IAsyncLifetime
     public async Task Dispose_CutsConnectionsAndFreesThePort()
     {
         var proxy = FaultProxy.Start(_server.Endpoint);
-        using var client = await Wire.ConnectAsync(proxy.Endpoint);
-        Assert.NotNull(await Wire.EchoAsync(client, "x"u8.ToArray(), Wire.ArrivalDeadline));
+        using var client = await Wire.ConnectEchoingAsync(proxy.Endpoint, "x");
 
         await proxy.DisposeAsync();
 

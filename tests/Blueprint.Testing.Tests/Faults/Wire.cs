@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
 
 namespace Blueprint.Testing.Tests.Faults;
 
@@ -54,6 +55,29 @@ internal static class Wire
         var receiving = ReceiveAsync(socket, payload.Length, deadline);
         await socket.SendAsync(payload);
         return await receiving;
+    }
+
+    /// <summary>Asserts <paramref name="text"/> comes back unchanged through <paramref name="socket"/>.</summary>
+    public static async Task AssertEchoesAsync(Socket socket, string text)
+    {
+        var echo = await EchoAsync(socket, Encoding.ASCII.GetBytes(text), ArrivalDeadline);
+        Assert.Equal(text, echo is null ? "(nothing before the deadline)" : Encoding.ASCII.GetString(echo));
+    }
+
+    /// <summary>A connection to <paramref name="endpoint"/>, proven end to end by the echo of <paramref name="text"/>.</summary>
+    public static async Task<Socket> ConnectEchoingAsync(IPEndPoint endpoint, string text)
+    {
+        var socket = await ConnectAsync(endpoint);
+        try
+        {
+            await AssertEchoesAsync(socket, text);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Asserts the next read fails with a reset — not a timeout and not a clean end of stream.</summary>
