@@ -143,14 +143,7 @@ public sealed class ResilienceTests
     {
         await using var backends = await Backends.StartAsync(2);
         var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
-        await using var gateway = await GatewayTests.StartGatewayAsync(backends, "FirstAlphabetical", extra: new Dictionary<string, string?>
-        {
-            ["Gateway:Resilience:BreakerMinimumThroughput"] = "2",
-            ["Gateway:Resilience:BreakerBreakSeconds"] = "5",
-        }, services: services => services.AddSingleton<TimeProvider>(time));
-        backends.Statuses[0] = 503;
-        await CallAsync(gateway);
-        await CallAsync(gateway);
+        await using var gateway = await StartWithOpenCircuitAsync(backends, time, failingStatus: 503);
         Assert.Equal(("b1", HttpStatusCode.OK), await CallAsync(gateway));
 
         time.Advance(TimeSpan.FromSeconds(6));
@@ -164,14 +157,7 @@ public sealed class ResilienceTests
     {
         await using var backends = await Backends.StartAsync(2);
         var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
-        await using var gateway = await GatewayTests.StartGatewayAsync(backends, "FirstAlphabetical", extra: new Dictionary<string, string?>
-        {
-            ["Gateway:Resilience:BreakerMinimumThroughput"] = "2",
-            ["Gateway:Resilience:BreakerBreakSeconds"] = "5",
-        }, services: services => services.AddSingleton<TimeProvider>(time));
-        backends.Statuses[0] = 500;
-        await CallAsync(gateway);
-        await CallAsync(gateway);
+        await using var gateway = await StartWithOpenCircuitAsync(backends, time, failingStatus: 500);
 
         backends.Statuses[0] = 200;
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -219,6 +205,23 @@ public sealed class ResilienceTests
         });
         using var response = await gateway.Http.GetAsync("/svc/slow", Cancel);
         Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+    }
+
+    /// <summary>
+    /// A gateway over <paramref name="backends"/> (b0 first) whose circuit to b0 opened on two answers of
+    /// <paramref name="failingStatus"/>, with a five-second break on <paramref name="time"/>.
+    /// </summary>
+    private static async Task<TestNode> StartWithOpenCircuitAsync(Backends backends, FakeTimeProvider time, int failingStatus)
+    {
+        var gateway = await GatewayTests.StartGatewayAsync(backends, "FirstAlphabetical", extra: new Dictionary<string, string?>
+        {
+            ["Gateway:Resilience:BreakerMinimumThroughput"] = "2",
+            ["Gateway:Resilience:BreakerBreakSeconds"] = "5",
+        }, services: services => services.AddSingleton<TimeProvider>(time));
+        backends.Statuses[0] = failingStatus;
+        Assert.Equal(("b0", (HttpStatusCode)failingStatus), await CallAsync(gateway));
+        Assert.Equal(("b0", (HttpStatusCode)failingStatus), await CallAsync(gateway));
+        return gateway;
     }
 
     private static async Task<(string Backend, HttpStatusCode Status)> CallAsync(TestNode gateway)
