@@ -151,11 +151,7 @@ compared+=(b c d)
 
 # (b) nginx, every path under its prefix.
 nginx_port=$(free_port)
-mkdir -p "$work/nginx/tmp"
-temp_paths="client_body_temp_path $work/nginx/tmp/body;"
-for m in proxy fastcgi uwsgi scgi; do
-  nginx -V 2>&1 | grep -q -- "--without-http_${m}_module" || temp_paths+=" ${m}_temp_path $work/nginx/tmp/$m;"
-done
+temp_paths=$(nginx_temp_paths "$work/nginx/tmp")
 cat >"$work/nginx/nginx.conf" <<EOF
 daemon off;
 worker_processes auto;

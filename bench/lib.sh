@@ -20,3 +20,15 @@ require_tools() {
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
 }
+
+# nginx_temp_paths DIR → the nginx directives that keep every temp path of this nginx build under
+# DIR (created); a module compiled out must not be named, or nginx refuses the configuration.
+nginx_temp_paths() {
+  local dir=$1 paths m
+  mkdir -p "$dir"
+  paths="client_body_temp_path $dir/body;"
+  for m in proxy fastcgi uwsgi scgi; do
+    nginx -V 2>&1 | grep -q -- "--without-http_${m}_module" || paths+=" ${m}_temp_path $dir/$m;"
+  done
+  echo "$paths"
+}
