@@ -1,0 +1,23 @@
+namespace Blueprint.Coordination.Cluster;
+
+/// <summary>
+/// The replicated state machine a <see cref="RaftHost"/> drives. Every method runs on the host's driver loop, one at
+/// a time, so an implementation needs no locking against the host; it must be deterministic: the same commands in the
+/// same order give the same state and results on every node.
+/// </summary>
+public interface IRaftStateMachine
+{
+    /// <summary>Applies one committed command.</summary>
+    /// <param name="index">The log index of the command.</param>
+    /// <param name="command">The command bytes as proposed.</param>
+    /// <returns>The result handed to the proposer (on the node that proposed it; other nodes drop it).</returns>
+    byte[] Apply(long index, ReadOnlyMemory<byte> command);
+
+    /// <summary>Takes an image of the whole state, covering every command applied so far.</summary>
+    /// <returns>The image bytes.</returns>
+    byte[] TakeSnapshot();
+
+    /// <summary>Replaces the whole state by an image taken with <see cref="TakeSnapshot"/>.</summary>
+    /// <param name="snapshot">The image bytes; empty for the state before any command.</param>
+    void Restore(ReadOnlyMemory<byte> snapshot);
+}
