@@ -5,6 +5,8 @@
 #   peers/blueprint.sh stop DIR                                        SIGTERM by PID, waits for the exit
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=../lib.sh
+source "$root/bench/lib.sh"
 dll="$root/src/Blueprint.Node/bin/Release/net10.0/blueprint.dll"
 cmd=${1:-}
 case "$cmd" in
@@ -15,6 +17,8 @@ case "$cmd" in
     http=$2 resp=$3 dir=$4
     shift 4
     mkdir -p "$dir"
+    # The coordination module's etcd ports stay out of the way of an etcd peer on 2379/2380.
+    BLUEPRINT_Coordination__EtcdPort=${BLUEPRINT_Coordination__EtcdPort:-$(free_port)} BLUEPRINT_Coordination__RaftPort=${BLUEPRINT_Coordination__RaftPort:-$(free_port)} \
     dotnet "$dll" run --http-port "$http" --resp-port "$resp" --data-dir "$dir/data" "$@" >"$dir/node.log" 2>&1 &
     pid=$!
     echo "$pid" >"$dir/node.pid"

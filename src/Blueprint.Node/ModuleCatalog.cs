@@ -1,3 +1,4 @@
+using Blueprint.Coordination;
 using Blueprint.Gateway;
 using Blueprint.Hosting;
 using Blueprint.Kv;
@@ -18,6 +19,7 @@ public static class ModuleCatalog
         new RateLimitModule(),
         new ShortenerModule(),
         new GatewayModule(),
+        new CoordinationModule(),
     ];
 
     /// <summary>The names of the available modules.</summary>

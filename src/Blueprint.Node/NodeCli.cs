@@ -4,7 +4,7 @@ using Blueprint.Lab;
 
 namespace Blueprint.Node;
 
-/// <summary>The command line of <c>blueprint</c>: <c>run</c> (the default), <c>version</c>, <c>lab</c>, <c>shortener</c> and <c>sim</c>.</summary>
+/// <summary>The command line of <c>blueprint</c>: <c>run</c> (the default), <c>version</c>, <c>lab</c>, <c>shortener</c>, <c>sim</c> and <c>cluster</c>.</summary>
 public static class NodeCli
 {
     /// <summary>Parses <paramref name="args"/> and runs the verb; returns the process exit code.</summary>
@@ -42,6 +42,7 @@ public static class NodeCli
         root.Subcommands.Add(LabCommand.Create());
         root.Subcommands.Add(ShortenerCommand.Create());
         root.Subcommands.Add(SimCommand.Create());
+        root.Subcommands.Add(ClusterCommand.Create());
         return root;
     }
 
@@ -55,6 +56,11 @@ public static class NodeCli
             new Option<int>("--resp-port") { Description = "RESP (Redis protocol) port of the kv module (default 6379)." },
             new Option<string>("--modules") { Description = $"Comma list of modules to run (default all: {string.Join(",", ModuleCatalog.Names)})." },
             new Option<string>("--log-format") { Description = "text or json (default text)." },
+            new Option<int>("--etcd-port") { Description = "etcd v3 gRPC port of the coordination module (default 2379)." },
+            new Option<int>("--raft-port") { Description = "Raft peer port of the coordination module (default 2380)." },
+            new Option<string>("--node-id") { Description = "This member's name in --initial-cluster (default n1)." },
+            new Option<string>("--initial-cluster") { Description = "Every member as name=http://host:raftport, comma separated, as etcd's flag (default: this node alone)." },
+            new Option<string>("--initial-cluster-state") { Description = "new (bootstrap) or existing (join a cluster this member was added to); default new." },
         ];
         var run = new Command("run", "Run a node with the enabled modules.");
         foreach (var option in options)
@@ -98,7 +104,11 @@ public static class NodeCli
             node = BlueprintNode.Create(ToOverrides(parse, options));
             await node.StartAsync(cancellationToken).ConfigureAwait(false);
             Banner.Write(Console.Out, node);
+            using var orphaned = new CancellationTokenSource();
+            var watch = ParentWatch.StopWhenParentExitsAsync(node, orphaned.Token);
             await node.App.WaitForShutdownAsync(CancellationToken.None).ConfigureAwait(false);
+            await orphaned.CancelAsync().ConfigureAwait(false);
+            await watch.ConfigureAwait(false);
             return 0;
         }
         catch (Exception e) when (StartupFailure.Describe(e) is { } lines)

@@ -11,6 +11,11 @@ internal static class NodeFlags
         ["--resp-port"] = "Kv:Port",
         ["--modules"] = "Node:Modules",
         ["--log-format"] = "Node:LogFormat",
+        ["--etcd-port"] = "Coordination:EtcdPort",
+        ["--raft-port"] = "Coordination:RaftPort",
+        ["--node-id"] = "Coordination:NodeId",
+        ["--initial-cluster"] = "Coordination:InitialCluster",
+        ["--initial-cluster-state"] = "Coordination:InitialClusterState",
     };
 
     public static IReadOnlyDictionary<string, string> FlagByKey { get; } =

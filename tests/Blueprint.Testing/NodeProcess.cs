@@ -14,6 +14,11 @@ public static class NodeProcess
             throw new FileNotFoundException("the node executable is not built beside the tests", ExecutablePath);
         }
 
-        return ProcessRunner.Start("dotnet", [ExecutablePath, .. arguments], workingDirectory, environment);
+        // Every module listens; the coordination module's default ports (etcd's 2379/2380) would collide between
+        // parallel tests, so they get free ones unless the caller chose (a flag beats the environment).
+        var withPorts = new Dictionary<string, string>(environment ?? new Dictionary<string, string>());
+        withPorts.TryAdd("BLUEPRINT_Coordination__EtcdPort", FreePorts.Next().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        withPorts.TryAdd("BLUEPRINT_Coordination__RaftPort", FreePorts.Next().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return ProcessRunner.Start("dotnet", [ExecutablePath, .. arguments], workingDirectory, withPorts);
     }
 }

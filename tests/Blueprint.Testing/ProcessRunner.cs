@@ -122,6 +122,13 @@ public sealed partial class ProcessRunner : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Writes <paramref name="text"/> to the process's standard input and closes it (end of input).</summary>
+    public async Task WriteStandardInputAsync(string text)
+    {
+        await _process.StandardInput.WriteAsync(text);
+        _process.StandardInput.Close();
+    }
+
     /// <summary>Sends SIGTERM (a graceful stop request).</summary>
     public void Terminate() => Signal(15);
 

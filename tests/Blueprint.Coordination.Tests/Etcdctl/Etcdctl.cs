@@ -1,0 +1,37 @@
+namespace Blueprint.Coordination.Tests.Etcdctl;
+
+/// <summary>Debian's etcdctl (3.4) against a set of endpoints.</summary>
+public static class Etcdctl
+{
+    public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+
+    public static string Path => Peers.Require("etcdctl", "etcd-client");
+
+    /// <summary>Runs one command to its end and returns its exit code and output.</summary>
+    public static async Task<(int ExitCode, string Output, string Error)> RunAsync(string endpoints, params string[] arguments) =>
+        await RunAsync(endpoints, stdin: null, arguments);
+
+    public static async Task<(int ExitCode, string Output, string Error)> RunAsync(string endpoints, string? stdin, params string[] arguments)
+    {
+        await using var process = Start(endpoints, arguments);
+        if (stdin is not null)
+        {
+            await process.WriteStandardInputAsync(stdin);
+        }
+
+        var exit = await process.WaitForExitAsync(Deadline);
+        return (exit, process.StandardOutput, process.StandardError);
+    }
+
+    /// <summary>Runs a command and expects it to succeed; returns its standard output.</summary>
+    public static async Task<string> OkAsync(string endpoints, params string[] arguments)
+    {
+        var (exit, output, error) = await RunAsync(endpoints, arguments);
+        Assert.True(exit == 0, $"etcdctl {string.Join(' ', arguments)} exited {exit}: {error}{output}");
+        return output;
+    }
+
+    /// <summary>Starts a long-running command (watch, lock, elect) the test stops itself.</summary>
+    public static ProcessRunner Start(string endpoints, params string[] arguments) =>
+        ProcessRunner.Start(Path, ["--endpoints", endpoints, "--dial-timeout", "5s", "--command-timeout", "20s", .. arguments], environment: new Dictionary<string, string> { ["ETCDCTL_API"] = "3" });
+}

@@ -1,0 +1,107 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Blueprint.Coordination.Tests.Support;
+using Grpc.Core;
+using Grpc.Net.Client;
+
+namespace Blueprint.Coordination.Tests.Etcdctl;
+
+/// <summary>A cluster started the way a user starts one: <c>blueprint cluster up --nodes N</c> as its own process.</summary>
+public sealed partial class LocalCluster : IAsyncDisposable
+{
+    private static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(90);
+    private readonly TempDirectory _directory;
+    private readonly ProcessRunner _process;
+    private readonly List<GrpcChannel> _channels;
+
+    private LocalCluster(TempDirectory directory, ProcessRunner process, IReadOnlyList<int> etcdPorts, IReadOnlyList<int> memberPids)
+    {
+        _directory = directory;
+        _process = process;
+        EtcdPorts = etcdPorts;
+        MemberPids = memberPids;
+        _channels = [.. etcdPorts.Select(port => GrpcChannel.ForAddress($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}"))];
+    }
+
+    public IReadOnlyList<int> EtcdPorts { get; }
+
+    public IReadOnlyList<int> MemberPids { get; }
+
+    public string Output => _process.StandardOutput;
+
+    /// <summary>The endpoints as etcdctl's <c>--endpoints</c> takes them.</summary>
+    public string Endpoints => string.Join(',', EtcdPorts.Select(port => $"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}"));
+
+    public CallInvoker Member(int index) => _channels[index].CreateCallInvoker();
+
+    public static async Task<LocalCluster> StartAsync(int nodes)
+    {
+        var directory = new TempDirectory("blueprint-cluster");
+        var firstEtcdPort = FreePorts.Block(2 * nodes);
+        var firstHttpPort = FreePorts.Block(nodes);
+        var process = NodeProcess.Start(
+            ["cluster", "up", "--nodes", Text(nodes), "--etcd-port", Text(firstEtcdPort), "--http-port", Text(firstHttpPort), "--data-dir", directory.Path],
+            directory.Path);
+        try
+        {
+            await process.WaitForLineAsync(line => line.StartsWith("Ctrl-C stops", StringComparison.Ordinal), StartDeadline);
+            var pids = PidPattern().Matches(process.StandardOutput).Select(match => int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture)).ToList();
+            Assert.Equal(nodes, pids.Count);
+            var cluster = new LocalCluster(directory, process, [.. Enumerable.Range(0, nodes).Select(i => firstEtcdPort + (2 * i))], pids);
+            await cluster.WaitForLeaderAsync(StartDeadline);
+            return cluster;
+        }
+        catch
+        {
+            await process.DisposeAsync();
+            directory.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Waits until every member reports the same leader.</summary>
+    public Task<ulong> WaitForLeaderAsync(TimeSpan deadline) =>
+        ClusterProbe.WaitForLeaderAsync(_channels, deadline, () => $"{Output}\n{_process.StandardError}");
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var channel in _channels)
+        {
+            channel.Dispose();
+        }
+
+        _process.Terminate();
+        try
+        {
+            await _process.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        }
+        catch (TimeoutException)
+        {
+            _process.Kill();
+        }
+
+        // The members stop with their parent; these are only the ones that did not.
+        foreach (var pid in MemberPids)
+        {
+            try
+            {
+                using var member = System.Diagnostics.Process.GetProcessById(pid);
+                if (!member.HasExited)
+                {
+                    member.Kill();
+                }
+            }
+            catch (ArgumentException)
+            {
+            }
+        }
+
+        await _process.DisposeAsync();
+        _directory.Dispose();
+    }
+
+    private static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    [GeneratedRegex(@" pid (\d+) ")]
+    private static partial Regex PidPattern();
+}
