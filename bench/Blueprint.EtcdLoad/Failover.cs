@@ -144,6 +144,13 @@ internal static class Failover
             {
                 // The writer's timer was cancelled.
             }
+
+            // The cancelled Puts end at once; the channels are disposed only after them.
+            var drainUntil = DateTime.UtcNow + options.Deadline + options.Deadline;
+            while (Enumerable.Range(0, inFlight.Length).Any(i => Volatile.Read(ref inFlight[i]) > 0) && DateTime.UtcNow < drainUntil)
+            {
+                await Task.Delay(options.WriteInterval, CancellationToken.None);
+            }
         }
     }
 }
