@@ -74,6 +74,20 @@ public sealed partial class MvccStore
         }
     }
 
+    /// <summary>The revision and compact revision read together, so that they describe one state.</summary>
+    internal (long Revision, long CompactRevision) Positions()
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            return (_state.Revision, _state.CompactRevision);
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
     private static int FirstAtOrAfter(List<KeyVersion> log, long revision)
     {
         int low = 0, high = log.Count;

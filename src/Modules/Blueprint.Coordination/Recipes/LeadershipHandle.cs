@@ -1,0 +1,113 @@
+using Blueprint.Coordination.Etcd.Rpc;
+using Google.Protobuf;
+
+namespace Blueprint.Coordination.Recipes;
+
+/// <summary>
+/// This session's leadership of a <see cref="LeaderElection"/>. Every operation is guarded by the
+/// key's create revision, so a handle whose key was deleted (resigned, lease ended) can never
+/// write over a successor's key.
+/// </summary>
+public sealed class LeadershipHandle : IAsyncDisposable
+{
+    private readonly EtcdSession _session;
+    private readonly CancellationTokenSource _lost;
+    private int _resigned;
+
+    internal LeadershipHandle(EtcdSession session, string key, long fencingToken)
+    {
+        _session = session;
+        Key = key;
+        FencingToken = fencingToken;
+        _lost = CancellationTokenSource.CreateLinkedTokenSource(session.Lost);
+        Lost = _lost.Token;
+    }
+
+    /// <summary>The leader key, <c>name/&lt;lease id hex&gt;</c>.</summary>
+    public string Key { get; }
+
+    /// <summary>The leader key's create revision: strictly increasing across successive leaders, for fencing what the leader writes.</summary>
+    public long FencingToken { get; }
+
+    /// <summary>Cancelled when the session is lost, on resignation, or when a proclamation finds the key gone.</summary>
+    public CancellationToken Lost { get; }
+
+    /// <summary>Announces a new value without a new election.</summary>
+    /// <exception cref="NotLeaderException">The key is no longer the one this campaign created; nothing was written.</exception>
+    /// <exception cref="Grpc.Core.RpcException">etcd failed the request or its deadline passed.</exception>
+    public async Task ProclaimAsync(string value, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        if (Volatile.Read(ref _resigned) == 1)
+        {
+            throw new NotLeaderException($"{Key} resigned");
+        }
+
+        try
+        {
+            await PutIfOwnedAsync(_session, Key, FencingToken, value, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NotLeaderException)
+        {
+            await _lost.CancelAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Deletes the leader key (only the incarnation this campaign created), letting the next campaigner lead. Idempotent.</summary>
+    /// <exception cref="Grpc.Core.RpcException">etcd failed the delete; the key then goes with the lease.</exception>
+    public async Task ResignAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _resigned, 1) == 1)
+        {
+            return;
+        }
+
+        try
+        {
+            await _session.Kv.TxnAsync(
+                EtcdKeys.DeleteIfOwned(Key, FencingToken),
+                deadline: RecipeTimeouts.CallDeadline(),
+                cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await _lost.CancelAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Resigns, bounded by a short timeout; a failure leaves the key to the lease.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Volatile.Read(ref _resigned) == 0)
+        {
+            using var timeout = new CancellationTokenSource(RecipeTimeouts.Release);
+            try
+            {
+                await ResignAsync(timeout.Token).ConfigureAwait(false);
+            }
+            catch (Grpc.Core.RpcException)
+            {
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        // Lost was cancelled by the resignation; disposing unhooks it from the session's token.
+        _lost.Dispose();
+    }
+
+    /// <summary>Puts <paramref name="value"/> on <paramref name="key"/> only while it is the incarnation created at <paramref name="createRevision"/>.</summary>
+    internal static async Task PutIfOwnedAsync(EtcdSession session, string key, long createRevision, string value, CancellationToken cancellationToken)
+    {
+        var txn = new TxnRequest();
+        txn.Compare.Add(EtcdKeys.CreateRevisionIs(key, createRevision));
+        txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = EtcdKeys.Bytes(key), Value = ByteString.CopyFromUtf8(value), Lease = session.LeaseId } });
+        var answer = await session.Kv.TxnAsync(txn, deadline: RecipeTimeouts.CallDeadline(), cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (!answer.Succeeded)
+        {
+            throw new NotLeaderException($"{key} is no longer the key created at revision {createRevision}");
+        }
+    }
+}

@@ -1,0 +1,53 @@
+using Blueprint.Coordination.Etcd.Rpc;
+using Blueprint.Coordination.Mvcc;
+using Grpc.Core;
+
+namespace Blueprint.Coordination.Watch;
+
+/// <summary>
+/// The etcd v3 Watch gRPC service: one <see cref="WatchSession"/> per call. As in etcd, a client
+/// that closes its request side keeps its watches until it cancels the call; every watch ends
+/// with the call. <c>fragment</c> is accepted and ignored: a revision always travels whole.
+/// </summary>
+/// <param name="store">The store whose changes are watched.</param>
+/// <param name="headers">Builds response headers.</param>
+/// <param name="options">Bounds and timings of each stream.</param>
+/// <param name="timeProvider">Clock for progress notifications.</param>
+public sealed class WatchService(MvccStore store, IResponseHeaderSource headers, WatchOptions options, TimeProvider timeProvider)
+    : Etcd.Rpc.Watch.WatchBase
+{
+    /// <inheritdoc />
+    public override async Task Watch(IAsyncStreamReader<WatchRequest> requestStream, IServerStreamWriter<WatchResponse> responseStream, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(requestStream);
+        ArgumentNullException.ThrowIfNull(responseStream);
+        ArgumentNullException.ThrowIfNull(context);
+        using var stream = new WatchSession(store, headers, options, timeProvider);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        var sending = stream.RunAsync((response, token) => responseStream.WriteAsync(response, token), stop.Token);
+        var receiving = ReceiveAsync(requestStream, stream, stop.Token);
+        try
+        {
+            var finished = await Task.WhenAny(sending, receiving).ConfigureAwait(false);
+            if (finished == receiving && receiving.IsCompletedSuccessfully)
+            {
+                finished = sending;
+            }
+
+            await finished.ConfigureAwait(false);
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll(sending, receiving).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task ReceiveAsync(IAsyncStreamReader<WatchRequest> requests, WatchSession stream, CancellationToken cancellationToken)
+    {
+        while (await requests.MoveNext(cancellationToken).ConfigureAwait(false))
+        {
+            await stream.SubmitAsync(requests.Current, cancellationToken).ConfigureAwait(false);
+        }
+    }
+}
