@@ -31,16 +31,46 @@ public interface IRaftStorage
     void SaveSnapshot(Snapshot snapshot);
 }
 
+/// <summary>
+/// Storage that persists everything of one <see cref="Ready"/> in one durable write: with a WAL, one fsync per Ready,
+/// which is the group commit (every proposal that arrived while the previous Ready was persisted shares it).
+/// </summary>
+public interface IBatchRaftStorage : IRaftStorage
+{
+    /// <summary>
+    /// Persists, in this order, <paramref name="snapshot"/> (as <see cref="IRaftStorage.SaveSnapshot"/>), then
+    /// <paramref name="entries"/> (as <see cref="IRaftStorage.Append"/>), then <paramref name="hardState"/>, all
+    /// durable when it returns. Nothing is written when an argument is refused.
+    /// </summary>
+    /// <param name="hardState">The new hard state, or null to keep the current one.</param>
+    /// <param name="entries">Entries to append, possibly empty.</param>
+    /// <param name="snapshot">A snapshot to save, or null.</param>
+    void Save(HardState? hardState, IReadOnlyList<LogEntry> entries, Snapshot? snapshot);
+}
+
 /// <summary>The persisting half of the Ready contract.</summary>
 public static class RaftStorageExtensions
 {
-    /// <summary>Persists a Ready in the order a crash can tolerate: snapshot, entries, then the hard state that refers to them.</summary>
+    /// <summary>
+    /// Persists a Ready in the order a crash can tolerate: snapshot, entries, then the hard state that refers to them;
+    /// with one <see cref="IBatchRaftStorage.Save"/> call when the storage supports it.
+    /// </summary>
     /// <param name="storage">The node's storage.</param>
     /// <param name="ready">The batch returned by <see cref="RaftNode.Ready"/>.</param>
     public static void Persist(this IRaftStorage storage, Ready ready)
     {
         ArgumentNullException.ThrowIfNull(storage);
         ArgumentNullException.ThrowIfNull(ready);
+        if (storage is IBatchRaftStorage batch)
+        {
+            if (ready.Snapshot is not null || ready.Entries.Count > 0 || ready.HardState is not null)
+            {
+                batch.Save(ready.HardState, ready.Entries, ready.Snapshot);
+            }
+
+            return;
+        }
+
         if (ready.Snapshot is { } snapshot)
         {
             storage.SaveSnapshot(snapshot);
