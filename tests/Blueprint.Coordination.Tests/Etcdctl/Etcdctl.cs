@@ -9,9 +9,10 @@ public static class Etcdctl
 
     /// <summary>Runs one command to its end and returns its exit code and output.</summary>
     public static async Task<(int ExitCode, string Output, string Error)> RunAsync(string endpoints, params string[] arguments) =>
-        await RunAsync(endpoints, stdin: null, arguments);
+        await RunWithInputAsync(endpoints, stdin: null, arguments);
 
-    public static async Task<(int ExitCode, string Output, string Error)> RunAsync(string endpoints, string? stdin, params string[] arguments)
+    /// <summary>Runs one command with <paramref name="stdin"/> as its standard input.</summary>
+    public static async Task<(int ExitCode, string Output, string Error)> RunWithInputAsync(string endpoints, string? stdin, params string[] arguments)
     {
         await using var process = Start(endpoints, arguments);
         if (stdin is not null)

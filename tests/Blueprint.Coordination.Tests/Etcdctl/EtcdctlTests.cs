@@ -58,12 +58,12 @@ public sealed partial class EtcdctlTests(ThreeMemberCluster fixture) : IClassFix
     public async Task Txn_takes_the_success_branch_when_the_compare_holds_and_the_failure_branch_otherwise()
     {
         await Etcdctl.OkAsync(Endpoints, "put", "txn/flag", "on");
-        var (exit, output, error) = await Etcdctl.RunAsync(Endpoints, "value(\"txn/flag\") = \"on\"\n\nput txn/result yes\n\nput txn/result no\n\n", "txn");
+        var (exit, output, error) = await Etcdctl.RunWithInputAsync(Endpoints, "value(\"txn/flag\") = \"on\"\n\nput txn/result yes\n\nput txn/result no\n\n", "txn");
         Assert.True(exit == 0, error);
         Assert.StartsWith("SUCCESS", output.Trim(), StringComparison.Ordinal);
         Assert.Equal("txn/result\nyes", (await Etcdctl.OkAsync(Endpoints, "get", "txn/result")).Trim());
 
-        (exit, output, error) = await Etcdctl.RunAsync(Endpoints, "value(\"txn/flag\") = \"off\"\n\nput txn/result yes\n\nput txn/result no\n\n", "txn");
+        (exit, output, error) = await Etcdctl.RunWithInputAsync(Endpoints, "value(\"txn/flag\") = \"off\"\n\nput txn/result yes\n\nput txn/result no\n\n", "txn");
         Assert.True(exit == 0, error);
         Assert.StartsWith("FAILURE", output.Trim(), StringComparison.Ordinal);
         Assert.Equal("txn/result\nno", (await Etcdctl.OkAsync(Endpoints, "get", "txn/result")).Trim());

@@ -65,7 +65,7 @@ public abstract partial class RecipeTests : IAsyncDisposable
     {
         var etcd = await EtcdAsync();
         var kv = new KV.KVClient(etcd);
-        var watch = new Watch.WatchClient(etcd);
+        var watch = new Etcd.Rpc.Watch.WatchClient(etcd);
         var prefix = name + "/";
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         deadline.CancelAfter(Deadline);

@@ -32,7 +32,7 @@ public sealed class EtcdSession : IAsyncDisposable
     private EtcdSession(CallInvoker etcd, long leaseId, TimeSpan ttl, TimeSpan left)
     {
         Kv = new KV.KVClient(etcd);
-        Watch = new Watch.WatchClient(etcd);
+        Watch = new Etcd.Rpc.Watch.WatchClient(etcd);
         Lease = new Lease.LeaseClient(etcd);
         LeaseId = leaseId;
         Ttl = ttl;
@@ -51,7 +51,7 @@ public sealed class EtcdSession : IAsyncDisposable
 
     internal KV.KVClient Kv { get; }
 
-    internal Watch.WatchClient Watch { get; }
+    internal Etcd.Rpc.Watch.WatchClient Watch { get; }
 
     internal Lease.LeaseClient Lease { get; }
 

@@ -130,6 +130,13 @@ public sealed class WatchSession : IDisposable
                 await HandleAsync(request, send, cancellationToken).ConfigureAwait(false);
             }
 
+            if (_progressRequested)
+            {
+                // A progress answer covers every revision applied before the request was read, not only those
+                // applied before this pass began: a client that wrote, then asked, must see its write first.
+                target = Math.Max(target, _store.Revision);
+            }
+
             var lagging = _watchers.Values.Where(watcher => watcher.NextRevision <= target).ToList();
             if (lagging.Count == 0)
             {
