@@ -107,6 +107,9 @@ public sealed partial class RaftHost : IAsyncDisposable
     /// <summary>The replicated member table as of the applied index.</summary>
     public IReadOnlyList<RaftMember> Members => Volatile.Read(ref _members);
 
+    /// <summary>Fires when the host is disposed; ends the peer streams it serves.</summary>
+    internal CancellationToken Stopping => _stop.Token;
+
     /// <summary>Whether this node was removed from the cluster and stopped.</summary>
     public bool IsRemoved { get; private set; }
 
@@ -167,7 +170,6 @@ public sealed partial class RaftHost : IAsyncDisposable
         }
 
         _senders.Clear();
-        _stop.Dispose();
         ClusterLog.Stopped(_logger, Id);
     }
 
