@@ -135,7 +135,14 @@ public sealed class RaftHostTests
             },
             "a leader elected on fake time");
         var leader = cluster.Nodes.Single(n => n.Host!.IsLeader);
-        await Wait.UntilAsync(() => leader.Host!.Members.All(m => m.ClientUrls.Count > 0) && leader.Host.AppliedIndex == leader.Host.CommitIndex, "client URLs published");
+        await Wait.UntilAsync(
+            () =>
+            {
+                // Publishing retries on the fake clock too.
+                time.Advance(TimeSpan.FromMilliseconds(10));
+                return leader.Host!.Members.All(m => m.ClientUrls.Count > 0) && leader.Host.AppliedIndex == leader.Host.CommitIndex;
+            },
+            "client URLs published");
         foreach (var follower in cluster.Nodes.Where(n => n != leader))
         {
             await follower.StopAsync();
