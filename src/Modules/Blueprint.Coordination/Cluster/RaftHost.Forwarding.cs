@@ -59,6 +59,11 @@ public sealed partial class RaftHost
                 throw new RaftNotLeaderException($"Raft host {Id} is not the leader (it knows {LeaderId})");
             }
 
+            if (!_handlers.ContainsKey(request.Kind))
+            {
+                return Error(ForwardErrorCode.NoHandler, $"No leader handler named '{request.Kind}' is registered on node {Id}.");
+            }
+
             var result = await RunHandlerAsync(request.Kind, request.Payload.Memory, ct).ConfigureAwait(false);
             return new ForwardResponse { Payload = UnsafeByteOperations.UnsafeWrap(result) };
         }
@@ -69,10 +74,6 @@ public sealed partial class RaftHost
         catch (ArgumentException exception)
         {
             return Error(ForwardErrorCode.InvalidArgument, exception.Message);
-        }
-        catch (KeyNotFoundException exception)
-        {
-            return Error(ForwardErrorCode.NoHandler, exception.Message);
         }
         catch (OperationCanceledException exception)
         {
@@ -92,7 +93,7 @@ public sealed partial class RaftHost
     {
         if (!_handlers.TryGetValue(kind, out var handler))
         {
-            throw new KeyNotFoundException($"No leader handler named '{kind}' is registered on node {Id}.");
+            throw new InvalidOperationException($"No leader handler named '{kind}' is registered on node {Id}.");
         }
 
         return handler(payload, ct);

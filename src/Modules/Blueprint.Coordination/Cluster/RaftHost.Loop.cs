@@ -11,12 +11,15 @@ public sealed partial class RaftHost
     private bool _wasLeader;
     private int _lastLeaderId;
 
-    private async Task RunLoopAsync()
+    private async Task RunLoopAsync(TaskCompletionSource started)
     {
         var reader = _inputs.Reader;
         Exception? fault = null;
         try
         {
+            // Re-apply what storage holds as committed before anything else happens.
+            ProcessReady();
+            started.TrySetResult();
             while (!IsRemoved && !_stop.IsCancellationRequested && await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
             {
                 for (int handled = 0; handled < InputsPerReadyMax && reader.TryRead(out var input); handled++)
@@ -35,6 +38,7 @@ public sealed partial class RaftHost
             ClusterLog.LoopFault(_logger, exception, Id);
         }
 
+        started.TrySetException(fault ?? new RaftUnavailableException($"Raft host {Id} stopped while starting"));
         FailAllWaiters(fault);
         if (_ticker is not null)
         {
@@ -166,7 +170,7 @@ public sealed partial class RaftHost
             return;
         }
 
-        IsRemoved = true;
+        _removed = true;
         ClusterLog.Removed(_logger, Id, why);
     }
 

@@ -45,6 +45,7 @@ public sealed partial class RaftHost : IAsyncDisposable
     private Task? _loop;
     private Task? _publish;
     private int _started;
+    private volatile bool _removed;
     private int _disposed;
     private ulong _clusterId;
 
@@ -107,8 +108,11 @@ public sealed partial class RaftHost : IAsyncDisposable
     /// <summary>The replicated member table as of the applied index.</summary>
     public IReadOnlyList<RaftMember> Members => Volatile.Read(ref _members);
 
+    /// <summary>Fires when the host is disposed; ends the peer streams it serves.</summary>
+    internal CancellationToken Stopping => _stop.Token;
+
     /// <summary>Whether this node was removed from the cluster and stopped.</summary>
-    public bool IsRemoved { get; private set; }
+    public bool IsRemoved => _removed;
 
     /// <summary>Whether the loop has stopped: disposed, removed, or failed.</summary>
     public bool IsStopped => _loop is { IsCompleted: true };
@@ -135,8 +139,7 @@ public sealed partial class RaftHost : IAsyncDisposable
         RestoreFromStorage(_storage.Snapshot);
         PublishStatus();
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _inputs.Writer.TryWrite(new CallInput(() => started.TrySetResult()));
-        _loop = Task.Run(RunLoopAsync, CancellationToken.None);
+        _loop = Task.Run(() => RunLoopAsync(started), CancellationToken.None);
         _ticker = _time.CreateTimer(_ => _inputs.Writer.TryWrite(TickInput.Instance), null, _options.TickInterval, _options.TickInterval);
         _publish = Task.Run(PublishClientUrlsAsync, CancellationToken.None);
         ClusterLog.Started(_logger, Id, _options.Name, ClusterId, _storage.Snapshot.Metadata.Index, _node.CommitIndex, Members);
@@ -167,7 +170,6 @@ public sealed partial class RaftHost : IAsyncDisposable
         }
 
         _senders.Clear();
-        _stop.Dispose();
         ClusterLog.Stopped(_logger, Id);
     }
 

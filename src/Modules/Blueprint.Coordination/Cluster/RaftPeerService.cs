@@ -17,7 +17,10 @@ public sealed class RaftPeerService(RaftHost host) : Peer.PeerBase
         ArgumentNullException.ThrowIfNull(requestStream);
         ArgumentNullException.ThrowIfNull(context);
         long received = 0;
-        while (await requestStream.MoveNext(context.CancellationToken).ConfigureAwait(false))
+
+        // The stream lives as long as both ends do: it ends when the caller hangs up or this host stops.
+        using var call = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, host.Stopping);
+        while (await requestStream.MoveNext(call.Token).ConfigureAwait(false))
         {
             var envelope = requestStream.Current;
             var verdict = host.Receive(envelope);
