@@ -58,7 +58,7 @@ public sealed class CoordinationModule : IBlueprintModule
         services.AddOptions<Grpc.AspNetCore.Server.GrpcServiceOptions<KvService>>().Configure<IOptions<CoordinationOptions>>((grpcOptions, options) => grpcOptions.MaxReceiveMessageSize = MessageBytesMax(options.Value));
         services.AddOptions<Grpc.AspNetCore.Server.GrpcServiceOptions<LeaseService>>().Configure<IOptions<CoordinationOptions>>((grpcOptions, options) => grpcOptions.MaxReceiveMessageSize = MessageBytesMax(options.Value));
         services.AddOptions<Grpc.AspNetCore.Server.GrpcServiceOptions<WatchService>>().Configure<IOptions<CoordinationOptions>>((grpcOptions, options) => grpcOptions.MaxReceiveMessageSize = MessageBytesMax(options.Value));
-        services.AddOptions<Grpc.AspNetCore.Server.GrpcServiceOptions<RaftPeerService>>().Configure(grpcOptions => grpcOptions.MaxReceiveMessageSize = null);
+        services.AddRaftPeerService();
         _ = grpc;
 
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<NodeOptions>, IOptions<CoordinationOptions>>((kestrel, node, options) =>
@@ -87,7 +87,7 @@ public sealed class CoordinationModule : IBlueprintModule
         endpoints.MapGrpcService<LeaseService>().RequireLocalPort(etcd);
         endpoints.MapGrpcService<ClusterService>().RequireLocalPort(etcd);
         endpoints.MapGrpcService<MaintenanceService>().RequireLocalPort(etcd);
-        endpoints.MapGrpcService<RaftPeerService>().RequireLocalPort(raft);
+        endpoints.MapRaftPeerService().RequireLocalPort(raft);
     }
 
     /// <inheritdoc />

@@ -59,12 +59,14 @@ public sealed class WatchDeliveryTests
     public async Task SlowClient_ApplyNeverWaitsAndCompactionPastItCancelsWithCompactRevision()
     {
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var stuck = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         SessionHarness? harness = null;
         var events = 0;
         async Task Send(WatchResponse response, CancellationToken cancellationToken)
         {
             if (response.Events.Count > 0 && Interlocked.Increment(ref events) == 1)
             {
+                stuck.SetResult();
                 await gate.Task.WaitAsync(cancellationToken);
             }
 
@@ -75,6 +77,7 @@ public sealed class WatchDeliveryTests
         await h.Create("a");
         Assert.True((await h.Next()).Created);
         h.Store.Ok(Put("a", "first"));
+        await stuck.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
 
         // The session is now stuck sending "first"; thousands of applies still go through at once.
         for (var i = 0; i < 5_000; i++)

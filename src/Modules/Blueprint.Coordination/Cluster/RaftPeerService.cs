@@ -9,7 +9,8 @@ namespace Blueprint.Coordination.Cluster;
 /// is refused with <c>FailedPrecondition</c> and a trailer naming why.
 /// </summary>
 /// <param name="host">The local host.</param>
-public sealed class RaftPeerService(RaftHost host) : Peer.PeerBase
+/// <param name="lifetime">The node's lifetime: incoming streams end when the node begins to stop, so its drain does not wait for them.</param>
+public sealed class RaftPeerService(RaftHost host, Microsoft.Extensions.Hosting.IHostApplicationLifetime? lifetime = null) : Peer.PeerBase
 {
     /// <inheritdoc />
     public override async Task<SendAck> Send(IAsyncStreamReader<RaftEnvelope> requestStream, ServerCallContext context)
@@ -19,7 +20,7 @@ public sealed class RaftPeerService(RaftHost host) : Peer.PeerBase
         long received = 0;
 
         // The stream lives as long as both ends do: it ends when the caller hangs up or this host stops.
-        using var call = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, host.Stopping);
+        using var call = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, host.Stopping, lifetime?.ApplicationStopping ?? CancellationToken.None);
         while (await requestStream.MoveNext(call.Token).ConfigureAwait(false))
         {
             var envelope = requestStream.Current;

@@ -37,15 +37,16 @@ internal sealed class LeaseService(EtcdServer server, StreamGate streams) : Leas
     public override async Task LeaseKeepAlive(IAsyncStreamReader<LeaseKeepAliveRequest> requestStream, IServerStreamWriter<LeaseKeepAliveResponse> responseStream, ServerCallContext context)
     {
         using var slot = streams.Enter();
-        await foreach (var request in requestStream.ReadAllAsync(context.CancellationToken).ConfigureAwait(false))
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, streams.Stopping);
+        await foreach (var request in requestStream.ReadAllAsync(stop.Token).ConfigureAwait(false))
         {
-            var ttl = LeaseKeeper.Decode(await server.ForwardToLeaderAsync(LeaseKeeper.KeepAliveKind, LeaseKeeper.Encode(request.ID), context.CancellationToken).ConfigureAwait(false));
+            var ttl = LeaseKeeper.Decode(await server.ForwardToLeaderAsync(LeaseKeeper.KeepAliveKind, LeaseKeeper.Encode(request.ID), stop.Token).ConfigureAwait(false));
             await responseStream.WriteAsync(new LeaseKeepAliveResponse
             {
                 Header = server.Header(server.Store.Revision),
                 ID = request.ID,
                 TTL = ttl,
-            }, context.CancellationToken).ConfigureAwait(false);
+            }, stop.Token).ConfigureAwait(false);
         }
     }
 

@@ -112,10 +112,20 @@ internal static class KeyQueue
     {
         ThrowIfLost(session, what);
         var key = EtcdKeys.Own(prefix, session.LeaseId);
-        var joined = await session.Kv.TxnAsync(
-            EtcdKeys.Enqueue(key, value, session.LeaseId, EtcdKeys.FirstCreated(prefix)),
-            deadline: RecipeTimeouts.CallDeadline(),
-            cancellationToken: cancellationToken).ConfigureAwait(false);
+        TxnResponse joined;
+        try
+        {
+            joined = await session.Kv.TxnAsync(
+                EtcdKeys.Enqueue(key, value, session.LeaseId, EtcdKeys.FirstCreated(prefix)),
+                deadline: RecipeTimeouts.CallDeadline(),
+                cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (RpcException error) when (cancellationToken.IsCancellationRequested)
+        {
+            // A key this call may have written lives on the session's lease and goes with it.
+            throw new OperationCanceledException($"{what}: cancelled while joining the queue", error, cancellationToken);
+        }
+
         var (createRevision, existing) = EtcdKeys.OwnEntry(joined);
         var first = joined.Responses[1].ResponseRange.Kvs;
         if (first.Count == 0 || first[0].CreateRevision == createRevision)
@@ -152,7 +162,7 @@ internal static class KeyQueue
         catch (Exception error) when (error is not SessionLostException)
         {
             await DeleteQuietlyAsync(session, key, createRevision).ConfigureAwait(false);
-            if (error is RpcException { StatusCode: StatusCode.Cancelled } && cancellationToken.IsCancellationRequested)
+            if (error is RpcException && cancellationToken.IsCancellationRequested)
             {
                 // Grpc.Net.Client reports a cancelled stream as an RpcException; callers expect the standard exception.
                 throw new OperationCanceledException($"{what}: cancelled while waiting", error, cancellationToken);

@@ -13,7 +13,8 @@ namespace Blueprint.Coordination.Watch;
 /// <param name="headers">Builds response headers.</param>
 /// <param name="options">Bounds and timings of each stream.</param>
 /// <param name="timeProvider">Clock for progress notifications.</param>
-public sealed class WatchService(MvccStore store, IResponseHeaderSource headers, WatchOptions options, TimeProvider timeProvider)
+/// <param name="streams">Counts the node's streams and ends them when the node stops; none in unit tests.</param>
+public sealed class WatchService(MvccStore store, IResponseHeaderSource headers, WatchOptions options, TimeProvider timeProvider, Etcd.StreamGate? streams = null)
     : Etcd.Rpc.Watch.WatchBase
 {
     /// <inheritdoc />
@@ -22,8 +23,9 @@ public sealed class WatchService(MvccStore store, IResponseHeaderSource headers,
         ArgumentNullException.ThrowIfNull(requestStream);
         ArgumentNullException.ThrowIfNull(responseStream);
         ArgumentNullException.ThrowIfNull(context);
+        using var slot = streams?.Enter();
         using var stream = new WatchSession(store, headers, options, timeProvider);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, streams?.Stopping ?? CancellationToken.None);
         var sending = stream.RunAsync((response, token) => responseStream.WriteAsync(response, token), stop.Token);
         var receiving = ReceiveAsync(requestStream, stream, stop.Token);
         try
