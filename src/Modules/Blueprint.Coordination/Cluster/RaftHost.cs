@@ -137,6 +137,17 @@ public sealed partial class RaftHost : IAsyncDisposable
         CheckBootstrap();
         _node = new RaftNode(_options.ToRaftConfig(), _storage, new Random());
         RestoreFromStorage(_storage.Snapshot);
+
+        // A cluster of one waits for no one: it campaigns at once rather than after an election timeout, so the member
+        // (and its node's readiness) is up as soon as it starts.
+        if (_node.Voters is [var only] && only == Id)
+        {
+            for (var tick = 0; tick < 2 * _options.ElectionTimeoutTicks && _node.Role != RaftRole.Leader; tick++)
+            {
+                _node.Tick();
+            }
+        }
+
         PublishStatus();
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _loop = Task.Run(() => RunLoopAsync(started), CancellationToken.None);
