@@ -50,11 +50,11 @@ public sealed class MemberTableTests
         RaftMember[] initial = [new(1, "n1", ["http://a"], []), new(2, "n2", ["http://b"], [])];
         byte[][] updates =
         [
-            MemberTable.EncodePublish(1, ["http://client-a"]),
+            MemberTable.EncodePublish(1, "n1", ["http://client-a"]),
             MemberTable.EncodeAdd(new RaftMember(3, "n3", ["http://c"], [])),
-            MemberTable.EncodeAdd(new RaftMember(4, "n4", ["http://d"], [])),
+            MemberTable.EncodeAdd(new RaftMember(4, "unstarted@http://d", ["http://d"], [])),
             MemberTable.EncodeRemove(3),
-            MemberTable.EncodePublish(4, ["http://client-d"]),
+            MemberTable.EncodePublish(4, "n4", ["http://client-d"]),
         ];
         var original = new MemberTable(7, initial);
         foreach (var update in updates)
@@ -72,6 +72,7 @@ public sealed class MemberTableTests
         Assert.Equal([1, 2, 4], joiner.Members.Select(m => m.Id));
         Assert.Equal(5, joiner.NextId);
         Assert.Equal(["http://client-d"], joiner.Find(4)!.ClientUrls);
+        Assert.Equal("n4", joiner.Find(4)!.Name); // an added member takes the name it starts with
     }
 
     [Fact]

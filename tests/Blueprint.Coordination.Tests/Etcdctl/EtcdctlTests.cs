@@ -183,6 +183,32 @@ public sealed partial class EtcdctlTests(ThreeMemberCluster fixture) : IClassFix
     }
 
     [Fact]
+    public async Task Member_add_lists_an_unstarted_member_and_member_remove_takes_it_out()
+    {
+        var peerPort = FreePorts.Next().ToString(CultureInfo.InvariantCulture);
+        var added = await Etcdctl.OkAsync(Endpoints, "member", "add", "n4", $"--peer-urls=http://127.0.0.1:{peerPort}");
+        var id = MemberAdded().Match(added).Groups[1].Value;
+        Assert.False(string.IsNullOrEmpty(id), added);
+        try
+        {
+            Assert.Contains("ETCD_INITIAL_CLUSTER_STATE=\"existing\"", added, StringComparison.Ordinal);
+
+            // Four voters, three running: a majority of four is three, so the cluster still commits.
+            var lines = (await Etcdctl.OkAsync(Endpoints, "member", "list")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(4, lines.Length);
+            Assert.Contains(lines, line => line.StartsWith($"{id}, unstarted, , http://127.0.0.1:{peerPort}", StringComparison.Ordinal));
+            Assert.Equal("OK", (await Etcdctl.OkAsync(Endpoints, "put", "members/k", "v")).Trim());
+        }
+        finally
+        {
+            Assert.Matches($@"Member\s+{id} removed from cluster", await Etcdctl.OkAsync(Endpoints, "member", "remove", id));
+        }
+
+        Assert.Equal(3, (await Etcdctl.OkAsync(Endpoints, "member", "list")).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.Contains("member not found", (await Etcdctl.RunAsync(Endpoints, "member", "remove", id)).Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Endpoint_status_names_one_leader_and_endpoint_health_is_healthy()
     {
         var status = await Etcdctl.OkAsync(Endpoints, "endpoint", "status", "-w", "json");
@@ -205,6 +231,9 @@ public sealed partial class EtcdctlTests(ThreeMemberCluster fixture) : IClassFix
         using var document = JsonDocument.Parse(json);
         return document.RootElement.GetProperty("header").GetProperty("revision").GetInt64();
     }
+
+    [GeneratedRegex(@"Member\s+([0-9a-f]+) added to cluster")]
+    private static partial Regex MemberAdded();
 
     [GeneratedRegex("lease ([0-9a-f]+) granted")]
     private static partial Regex LeaseId();

@@ -20,6 +20,7 @@ internal sealed class MemberTable
     private const byte OpRemove = 2;
     private const byte OpPublish = 3;
     private const byte OpNothing = 4;
+    private const byte OpPublishNamed = 5;
     private const byte FormatVersion = 1;
 
     private readonly SortedDictionary<int, RaftMember> _members = [];
@@ -67,10 +68,11 @@ internal sealed class MemberTable
 
     public static byte[] EncodeRemove(int id) => Encode(OpRemove, writer => writer.Write(id));
 
-    public static byte[] EncodePublish(int id, IReadOnlyList<string> clientUrls) =>
-        Encode(OpPublish, writer =>
+    public static byte[] EncodePublish(int id, string name, IReadOnlyList<string> clientUrls) =>
+        Encode(OpPublishNamed, writer =>
         {
             writer.Write(id);
+            writer.Write(name);
             WriteUrls(writer, clientUrls);
         });
 
@@ -99,6 +101,17 @@ internal sealed class MemberTable
                 if (_members.TryGetValue(publisher, out var existing))
                 {
                     _members[publisher] = existing with { ClientUrls = urls };
+                }
+
+                return [];
+            case OpPublishNamed:
+                // A member added at run time gets its name when it first starts, as in etcd.
+                int named = reader.ReadInt32();
+                var name = reader.ReadString();
+                var namedUrls = ReadUrls(reader);
+                if (_members.TryGetValue(named, out var added))
+                {
+                    _members[named] = added with { Name = name, ClientUrls = namedUrls };
                 }
 
                 return [];

@@ -210,7 +210,7 @@ public sealed partial class RaftHost
         while (!ct.IsCancellationRequested && !IsRemoved)
         {
             var self = Members.FirstOrDefault(m => m.Id == Id);
-            if (self is not null && self.ClientUrls.SequenceEqual(_options.ClientUrls))
+            if (self is not null && self.ClientUrls.SequenceEqual(_options.ClientUrls) && self.Name == _options.Name)
             {
                 return;
             }
@@ -222,7 +222,7 @@ public sealed partial class RaftHost
                 attempt.CancelAfter(_options.ForwardTimeout);
                 try
                 {
-                    await OnLeaderAsync(KindPropose, Tagged(TagMembers, MemberTable.EncodePublish(Id, _options.ClientUrls)), attempt.Token).ConfigureAwait(false);
+                    await OnLeaderAsync(KindPropose, Tagged(TagMembers, MemberTable.EncodePublish(Id, _options.Name, _options.ClientUrls)), attempt.Token).ConfigureAwait(false);
                     ClusterLog.Published(_logger, Id, _options.ClientUrls);
                     continue;
                 }

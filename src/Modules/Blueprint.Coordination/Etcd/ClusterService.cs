@@ -41,7 +41,9 @@ internal sealed class ClusterService(EtcdServer server) : EtcdCluster.ClusterBas
             }
         }
 
-        var added = await Membership(token => server.Host.AddMemberAsync(string.Empty, [.. request.PeerURLs], token), context).ConfigureAwait(false);
+        // etcd's MemberAdd carries no name: the member names itself when it starts. Until then it is listed unnamed
+        // ("unstarted"); the host keys it by a provisional name made of its peer URL.
+        var added = await Membership(token => server.Host.AddMemberAsync($"unstarted@{request.PeerURLs[0]}", [.. request.PeerURLs], token), context).ConfigureAwait(false);
         var response = new MemberAddResponse { Header = server.Header(server.Store.Revision), Member = ToMember(added) };
         response.Members.AddRange(server.Host.Members.Select(ToMember));
         return response;
@@ -72,7 +74,7 @@ internal sealed class ClusterService(EtcdServer server) : EtcdCluster.ClusterBas
 
     internal static Member ToMember(RaftMember member)
     {
-        var result = new Member { ID = (ulong)member.Id, Name = member.Name };
+        var result = new Member { ID = (ulong)member.Id, Name = member.ClientUrls.Count == 0 ? "" : member.Name };
         result.PeerURLs.AddRange(member.PeerUrls);
         result.ClientURLs.AddRange(member.ClientUrls);
         return result;
