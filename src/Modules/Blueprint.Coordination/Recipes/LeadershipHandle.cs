@@ -11,26 +11,22 @@ namespace Blueprint.Coordination.Recipes;
 public sealed class LeadershipHandle : IAsyncDisposable
 {
     private readonly EtcdSession _session;
-    private readonly CancellationTokenSource _lost;
-    private int _resigned;
+    private readonly OwnedKey _key;
 
     internal LeadershipHandle(EtcdSession session, string key, long fencingToken)
     {
         _session = session;
-        Key = key;
-        FencingToken = fencingToken;
-        _lost = CancellationTokenSource.CreateLinkedTokenSource(session.Lost);
-        Lost = _lost.Token;
+        _key = new OwnedKey(session, key, fencingToken);
     }
 
     /// <summary>The leader key, <c>name/&lt;lease id hex&gt;</c>.</summary>
-    public string Key { get; }
+    public string Key => _key.Key;
 
     /// <summary>The leader key's create revision: strictly increasing across successive leaders, for fencing what the leader writes.</summary>
-    public long FencingToken { get; }
+    public long FencingToken => _key.CreateRevision;
 
     /// <summary>Cancelled when the session is lost, on resignation, or when a proclamation finds the key gone.</summary>
-    public CancellationToken Lost { get; }
+    public CancellationToken Lost => _key.Lost;
 
     /// <summary>Announces a new value without a new election.</summary>
     /// <exception cref="NotLeaderException">The key is no longer the one this campaign created; nothing was written.</exception>
@@ -38,7 +34,7 @@ public sealed class LeadershipHandle : IAsyncDisposable
     public async Task ProclaimAsync(string value, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(value);
-        if (Volatile.Read(ref _resigned) == 1)
+        if (_key.IsDeleted)
         {
             throw new NotLeaderException($"{Key} resigned");
         }
@@ -49,54 +45,17 @@ public sealed class LeadershipHandle : IAsyncDisposable
         }
         catch (NotLeaderException)
         {
-            await _lost.CancelAsync().ConfigureAwait(false);
+            await _key.MarkLostAsync().ConfigureAwait(false);
             throw;
         }
     }
 
     /// <summary>Deletes the leader key (only the incarnation this campaign created), letting the next campaigner lead. Idempotent.</summary>
     /// <exception cref="Grpc.Core.RpcException">etcd failed the delete; the key then goes with the lease.</exception>
-    public async Task ResignAsync(CancellationToken cancellationToken = default)
-    {
-        if (Interlocked.Exchange(ref _resigned, 1) == 1)
-        {
-            return;
-        }
-
-        try
-        {
-            await _session.Kv.TxnAsync(
-                EtcdKeys.DeleteIfOwned(Key, FencingToken),
-                deadline: RecipeTimeouts.CallDeadline(),
-                cancellationToken: cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            await _lost.CancelAsync().ConfigureAwait(false);
-        }
-    }
+    public Task ResignAsync(CancellationToken cancellationToken = default) => _key.DeleteAsync(cancellationToken);
 
     /// <summary>Resigns, bounded by a short timeout; a failure leaves the key to the lease.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        if (Volatile.Read(ref _resigned) == 0)
-        {
-            using var timeout = new CancellationTokenSource(RecipeTimeouts.Release);
-            try
-            {
-                await ResignAsync(timeout.Token).ConfigureAwait(false);
-            }
-            catch (Grpc.Core.RpcException)
-            {
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        }
-
-        // Lost was cancelled by the resignation; disposing unhooks it from the session's token.
-        _lost.Dispose();
-    }
+    public ValueTask DisposeAsync() => _key.DisposeAsync();
 
     /// <summary>Puts <paramref name="value"/> on <paramref name="key"/> only while it is the incarnation created at <paramref name="createRevision"/>.</summary>
     internal static async Task PutIfOwnedAsync(EtcdSession session, string key, long createRevision, string value, CancellationToken cancellationToken)

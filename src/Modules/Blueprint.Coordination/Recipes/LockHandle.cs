@@ -14,75 +14,29 @@ namespace Blueprint.Coordination.Recipes;
 /// </example>
 public sealed class LockHandle : IAsyncDisposable
 {
-    private readonly EtcdSession _session;
-    private readonly CancellationTokenSource _lost;
-    private int _released;
+    private readonly OwnedKey _key;
 
-    internal LockHandle(EtcdSession session, string key, long fencingToken)
-    {
-        _session = session;
-        Key = key;
-        FencingToken = fencingToken;
-        _lost = CancellationTokenSource.CreateLinkedTokenSource(session.Lost);
-        Lost = _lost.Token;
-    }
+    internal LockHandle(EtcdSession session, string key, long fencingToken) => _key = new OwnedKey(session, key, fencingToken);
 
     /// <summary>The lock key, <c>name/&lt;lease id hex&gt;</c>.</summary>
-    public string Key { get; }
+    public string Key => _key.Key;
 
     /// <summary>
     /// The lock key's create revision: assigned by etcd's linearizable log, strictly increasing
     /// across successive holders of the lock, so a resource can reject writes from a stale holder.
     /// </summary>
-    public long FencingToken { get; }
+    public long FencingToken => _key.CreateRevision;
 
     /// <summary>
     /// Cancelled when the session is lost (its lease expired, was revoked, or could not be kept
     /// alive) or the handle is released. It may fire late for a paused process; see <see cref="FencingToken"/>.
     /// </summary>
-    public CancellationToken Lost { get; }
+    public CancellationToken Lost => _key.Lost;
 
     /// <summary>Deletes the lock key (only the incarnation this handle created), letting the next waiter in. Idempotent.</summary>
     /// <exception cref="Grpc.Core.RpcException">etcd failed the delete; the key then goes with the lease.</exception>
-    public async Task ReleaseAsync(CancellationToken cancellationToken = default)
-    {
-        if (Interlocked.Exchange(ref _released, 1) == 1)
-        {
-            return;
-        }
-
-        try
-        {
-            await _session.Kv.TxnAsync(
-                EtcdKeys.DeleteIfOwned(Key, FencingToken),
-                deadline: RecipeTimeouts.CallDeadline(),
-                cancellationToken: cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            await _lost.CancelAsync().ConfigureAwait(false);
-        }
-    }
+    public Task ReleaseAsync(CancellationToken cancellationToken = default) => _key.DeleteAsync(cancellationToken);
 
     /// <summary>Releases the lock, bounded by a short timeout; a failure leaves the key to the lease.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        if (Volatile.Read(ref _released) == 0)
-        {
-            using var timeout = new CancellationTokenSource(RecipeTimeouts.Release);
-            try
-            {
-                await ReleaseAsync(timeout.Token).ConfigureAwait(false);
-            }
-            catch (Grpc.Core.RpcException)
-            {
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        }
-
-        // Lost was cancelled by the release; disposing unhooks it from the session's token.
-        _lost.Dispose();
-    }
+    public ValueTask DisposeAsync() => _key.DisposeAsync();
 }
