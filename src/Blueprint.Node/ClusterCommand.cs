@@ -163,35 +163,24 @@ internal static class ClusterCommand
         var process = Process.Start(start) ?? throw new InvalidOperationException($"member {member.Name} could not be started");
         var log = new StreamWriter(member.LogPath, append: true) { AutoFlush = true };
         var gate = new Lock();
+        var open = 2; // stdout and stderr: the log closes after both ended, so a dying member's last lines are kept
         process.OutputDataReceived += (_, line) => Write(line.Data);
         process.ErrorDataReceived += (_, line) => Write(line.Data);
-        process.EnableRaisingEvents = true;
-        process.Exited += (_, _) =>
-        {
-            lock (gate)
-            {
-                log.Dispose();
-            }
-        };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;
 
         void Write(string? line)
         {
-            if (line is null)
-            {
-                return;
-            }
-
             lock (gate)
             {
-                try
+                if (line is not null)
                 {
                     log.WriteLine(line);
                 }
-                catch (ObjectDisposedException)
+                else if (--open == 0)
                 {
+                    log.Dispose();
                 }
             }
         }

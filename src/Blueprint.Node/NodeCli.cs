@@ -61,6 +61,7 @@ public static class NodeCli
             new Option<string>("--node-id") { Description = "This member's name in --initial-cluster (default n1)." },
             new Option<string>("--initial-cluster") { Description = "Every member as name=http://host:raftport, comma separated, as etcd's flag (default: this node alone)." },
             new Option<string>("--initial-cluster-state") { Description = "new (bootstrap) or existing (join a cluster this member was added to); default new." },
+            new Option<string>("--member-id") { Description = "With --initial-cluster-state existing: the id member add printed for this member (hex)." },
         ];
         var run = new Command("run", "Run a node with the enabled modules.");
         foreach (var option in options)

@@ -16,6 +16,7 @@ internal static class NodeFlags
         ["--node-id"] = "Coordination:NodeId",
         ["--initial-cluster"] = "Coordination:InitialCluster",
         ["--initial-cluster-state"] = "Coordination:InitialClusterState",
+        ["--member-id"] = "Coordination:JoinMemberId",
     };
 
     public static IReadOnlyDictionary<string, string> FlagByKey { get; } =

@@ -35,7 +35,9 @@ public sealed class CoordinationModule : IBlueprintModule
         var services = builder.Services;
         services.AddValidatedOptions<CoordinationOptions>(CoordinationOptions.Section);
         services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton(_ => new MvccStore());
+        // The store's own limit must be the same on every replica, whatever each member's options say: it is the
+        // largest RequestBytesMax allowed; the configured limit is enforced where requests enter (EtcdServer).
+        services.AddSingleton(_ => new MvccStore(new MvccLimits { RequestBytesMax = CoordinationOptions.RequestBytesMaxAllowed }));
         services.AddSingleton<IRaftStateMachine>(provider => new MvccStateMachine(provider.GetRequiredService<MvccStore>()));
         services.AddSingleton<IRaftStorage>(provider => OpenStorage(provider));
         services.AddSingleton(provider => new RaftHost(
@@ -139,7 +141,8 @@ public sealed class CoordinationModule : IBlueprintModule
         var self = members.Single(member => member.Name == options.NodeId);
         return new RaftHostOptions
         {
-            NodeId = self.Id,
+            // A joining member takes the id the cluster gave it (printed by member add), never its place in the list.
+            NodeId = options.InitialClusterState == "existing" ? options.MemberId : self.Id,
             Name = self.Name,
             InitialMembers = [.. members.Select(member => new RaftMember(member.Id, member.Name, [member.PeerUrl], []))],
             ClientUrls = [options.AdvertiseClientUrl ?? $"http://{host}:{options.EtcdPort.ToString(CultureInfo.InvariantCulture)}"],

@@ -82,8 +82,21 @@ public sealed class CoordinationOptions : IValidatableObject
     public int RequestTimeoutMs { get; set; } = 5_000;
 
     /// <summary>The largest gRPC request the etcd API accepts (etcd's <c>--max-request-bytes</c>). <value>1 KiB–64 MiB; default 1.5 MiB.</value></summary>
-    [Range(1024, 64 * 1024 * 1024, ErrorMessage = "must be from 1024 to 67108864 bytes")]
+    [Range(1024, RequestBytesMaxAllowed, ErrorMessage = "must be from 1024 to 67108864 bytes")]
     public int RequestBytesMax { get; set; } = 1536 * 1024;
+
+    /// <summary>The largest <see cref="RequestBytesMax"/> allowed, and the limit every replica's store applies.</summary>
+    public const int RequestBytesMaxAllowed = 64 * 1024 * 1024;
+
+    /// <summary>
+    /// The id <c>etcdctl member add</c> printed for this member (hexadecimal, as printed), needed with
+    /// <see cref="InitialClusterState"/> <c>existing</c>: a joining member must use the id the cluster gave it.
+    /// <value>Default empty.</value>
+    /// </summary>
+    public string? JoinMemberId { get; set; }
+
+    /// <summary>The parsed <see cref="JoinMemberId"/>, or 0.</summary>
+    public int MemberId => int.TryParse(JoinMemberId, System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out var id) && id > 0 ? id : 0;
 
     /// <summary>The shortest lease TTL granted; shorter requests are raised to it, as etcd does. <value>1–3600 s; default 2 (1.5 election timeouts, rounded up).</value></summary>
     [Range(1, 3_600, ErrorMessage = "must be from 1 to 3600 seconds")]
@@ -181,6 +194,11 @@ public sealed class CoordinationOptions : IValidatableObject
         if (problem is not null)
         {
             yield return new ValidationResult($"PeerDialUrls: {problem}", [nameof(PeerDialUrls)]);
+        }
+
+        if (InitialClusterState == "existing" && MemberId == 0)
+        {
+            yield return new ValidationResult($"JoinMemberId '{JoinMemberId}': joining a running cluster (InitialClusterState = existing) needs the member id that member add printed, in hexadecimal", [nameof(JoinMemberId)]);
         }
 
         if (AdvertiseClientUrl is { Length: > 0 } advertise && !Uri.TryCreate(advertise, UriKind.Absolute, out _))

@@ -5,6 +5,7 @@ using System.Text.RegularExpressions;
 namespace Blueprint.Coordination.Tests.Etcdctl;
 
 /// <summary>Debian's etcdctl 3.4, unchanged, against a three-member cluster started by <c>blueprint cluster up --nodes 3</c>.</summary>
+[Collection(Support.ProcessClusters.Name)]
 public sealed partial class EtcdctlTests(ThreeMemberCluster fixture) : IClassFixture<ThreeMemberCluster>
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);

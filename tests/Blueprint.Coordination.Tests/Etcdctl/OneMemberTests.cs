@@ -6,6 +6,7 @@ using Grpc.Core;
 namespace Blueprint.Coordination.Tests.Etcdctl;
 
 /// <summary>A one-member cluster with two foreign clients: Debian's etcdctl and the dotnet-etcd library from NuGet.</summary>
+[Collection(Support.ProcessClusters.Name)]
 public sealed class OneMemberTests(OneMemberCluster fixture) : IClassFixture<OneMemberCluster>
 {
     private string Endpoint => fixture.Cluster.Endpoints;

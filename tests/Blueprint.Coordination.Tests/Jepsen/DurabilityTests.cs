@@ -7,6 +7,7 @@ using Grpc.Core;
 namespace Blueprint.Coordination.Tests.Jepsen;
 
 /// <summary>Every acknowledged write survives kill -9 of every member at once, mid-write, and a restart.</summary>
+[Collection(Support.ProcessClusters.Name)]
 public sealed class DurabilityTests
 {
     [Fact]

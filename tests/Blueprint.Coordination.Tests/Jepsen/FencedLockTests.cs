@@ -11,6 +11,7 @@ namespace Blueprint.Coordination.Tests.Jepsen;
 /// acts after its lease is gone); the fencing token makes that harmless. Checked: every acquisition got its own token,
 /// and the store accepted writes only in increasing token order.
 /// </summary>
+[Collection(Support.ProcessClusters.Name)]
 public sealed class FencedLockTests
 {
     [Fact]

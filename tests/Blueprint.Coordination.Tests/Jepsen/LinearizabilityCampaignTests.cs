@@ -7,6 +7,7 @@ namespace Blueprint.Coordination.Tests.Jepsen;
 /// through every member, while a nemesis kills -9 and restarts members and partitions them. The whole history must be
 /// linearizable: every acknowledged write survives and no read sees a value out of order.
 /// </summary>
+[Collection(Support.ProcessClusters.Name)]
 public sealed class LinearizabilityCampaignTests
 {
     [Fact]

@@ -7,7 +7,7 @@ namespace Blueprint.Coordination.Cluster;
 internal static partial class ClusterLog
 {
     [LoggerMessage(Level = LogLevel.Information, Message = "Raft host {Id} ({Name}) started: cluster {ClusterId:x16}, snapshot at {SnapshotIndex}, commit {CommitIndex}, members {Members}")]
-    public static partial void Started(ILogger logger, int id, string name, ulong clusterId, long snapshotIndex, long commitIndex, IReadOnlyList<RaftMember> members);
+    public static partial void Started(ILogger logger, int id, string name, ulong clusterId, long snapshotIndex, long commitIndex, string members);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Raft host {Id} stopped")]
     public static partial void Stopped(ILogger logger, int id);

@@ -153,7 +153,11 @@ public sealed partial class RaftHost : IAsyncDisposable
         _loop = Task.Run(() => RunLoopAsync(started), CancellationToken.None);
         _ticker = _time.CreateTimer(_ => _inputs.Writer.TryWrite(TickInput.Instance), null, _options.TickInterval, _options.TickInterval);
         _publish = Task.Run(PublishClientUrlsAsync, CancellationToken.None);
-        ClusterLog.Started(_logger, Id, _options.Name, ClusterId, _storage.Snapshot.Metadata.Index, _node.CommitIndex, Members);
+        if (_logger.IsEnabled(LogLevel.Information))
+        {
+            var members = string.Join(", ", Members.Select(member => $"{member.Id}={member.Name}@{string.Join(" ", member.PeerUrls)}"));
+            ClusterLog.Started(_logger, Id, _options.Name, ClusterId, _storage.Snapshot.Metadata.Index, _node.CommitIndex, members);
+        }
         await started.Task.WaitAsync(ct).ConfigureAwait(false);
     }
 

@@ -40,7 +40,12 @@ internal sealed partial class LeaseKeeper : BackgroundService
         _time = time;
         _logger = logger;
         _proposeTimeout = TimeSpan.FromMilliseconds(options.Value.RequestTimeoutMs);
-        host.RegisterLeaderHandler(KeepAliveKind, (payload, _) => Task.FromResult(Encode(KeepAlive(Decode(payload.Span)))));
+        host.RegisterLeaderHandler(KeepAliveKind, async (payload, cancellationToken) =>
+        {
+            // Renew only as a leader that still leads (a cut-off leader must not extend what the real one revokes).
+            await host.ReadIndexAsync(cancellationToken).ConfigureAwait(false);
+            return Encode(KeepAlive(Decode(payload.Span)));
+        });
         host.RegisterLeaderHandler(TimeToLiveKind, (payload, _) => Task.FromResult(Encode(RemainingSeconds(Decode(payload.Span)))));
         host.LeadershipChanged += leading =>
         {
@@ -64,7 +69,7 @@ internal sealed partial class LeaseKeeper : BackgroundService
     public static long Decode(ReadOnlySpan<byte> bytes) =>
         bytes.Length == 8 ? BinaryPrimitives.ReadInt64BigEndian(bytes) : throw new FormatException("a lease id is 8 bytes");
 
-    /// <summary>On the leader: restarts the lease's clock and returns its TTL, or 0 when no such lease exists (the client then stops).</summary>
+    /// <summary>On the leader: restarts the lease's clock and returns its TTL, or 0 when no such lease exists or it already expired (the client then stops).</summary>
     public long KeepAlive(long id)
     {
         if (_store.Lease(id) is not { } lease)
@@ -72,9 +77,16 @@ internal sealed partial class LeaseKeeper : BackgroundService
             return 0;
         }
 
+        var now = _time.GetUtcNow();
         lock (_gate)
         {
-            _deadlines[id] = new Deadline(_time.GetUtcNow() + TimeSpan.FromSeconds(lease.TtlSeconds), Revoking: false);
+            // An expired lease stays expired, as in etcd: its revocation may already be on its way through Raft.
+            if (_deadlines.TryGetValue(id, out var deadline) && (deadline.Revoking || deadline.At <= now))
+            {
+                return 0;
+            }
+
+            _deadlines[id] = new Deadline(now + TimeSpan.FromSeconds(lease.TtlSeconds), Revoking: false);
         }
 
         return lease.TtlSeconds;
