@@ -4,7 +4,8 @@ namespace Blueprint.Core.Raft;
 /// Stable storage of one node: the hard state, the latest snapshot and the log entries after it. The core only reads
 /// it when a node starts; the driver writes it from each <see cref="Ready"/> before sending that Ready's messages and
 /// before applying its committed entries. An implementation must make each write durable before it returns (a WAL
-/// fsyncs); a crash may lose only writes that have not returned.
+/// fsyncs); a crash may lose only writes that have not returned, and the commit index of a hard state whose term and
+/// vote did not change, which Raft does not need durable (a restarted node learns it again).
 /// </summary>
 public interface IRaftStorage
 {

@@ -5,6 +5,8 @@ namespace Blueprint.Core.Raft;
 /// <see cref="HardState"/> (see <see cref="RaftStorageExtensions.Persist"/>); then send <see cref="Messages"/>; then
 /// install <see cref="Snapshot"/> into the state machine and apply <see cref="CommittedEntries"/>; then call
 /// <see cref="RaftNode.Advance"/>. Persisting before sending is what makes a vote or an acknowledgement a promise.
+/// A leader whose term is already persisted may send its appends and heartbeats before its own write (thesis
+/// §10.2.1), provided no acknowledgement is stepped into the node before that write has finished.
 /// </summary>
 public sealed class Ready
 {

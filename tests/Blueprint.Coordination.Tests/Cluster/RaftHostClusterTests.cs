@@ -65,6 +65,58 @@ public sealed class RaftHostClusterTests
     }
 
     [Fact]
+    public async Task Leader_WhileItsOwnDiskWriteWaits_FollowersAlreadyStoreTheEntry()
+    {
+        await using var cluster = await TestCluster.StartAsync(3);
+        var leader = await cluster.WaitForLeaderAsync();
+        await leader.Host!.ProposeAsync(KvStateMachine.Set("k", "1"), Timeout());
+        var followers = cluster.Nodes.Where(n => n != leader).ToList();
+        long next = leader.Gate!.Inner.LastIndex + 1;
+
+        leader.Gate.Close();
+        var write = leader.Host.ProposeAsync(KvStateMachine.Set("k", "2"), Timeout(30));
+        try
+        {
+            // The leader's loop is held inside its own write, yet its append went out first (thesis §10.2.1).
+            await Wait.UntilAsync(() => leader.Gate.Waiting == 1, "the leader's write reaches the closed gate");
+            foreach (var follower in followers)
+            {
+                await Wait.UntilAsync(() => follower.Storage.LastIndex >= next, $"follower {follower.Id} stores index {next} while the leader's write waits");
+            }
+
+            // Acknowledgements are handled only after the leader's write: nothing commits before the leader holds it.
+            Assert.False(write.IsCompleted);
+            Assert.True(leader.Storage.LastIndex < next);
+        }
+        finally
+        {
+            leader.Gate.Open();
+        }
+
+        Assert.Equal("1", Text(await write));
+        Assert.True(leader.Storage.LastIndex >= next);
+    }
+
+    [Fact]
+    public async Task ReadIndex_ManyConcurrentReads_ShareRoundsAndSeeEarlierWrites()
+    {
+        await using var cluster = await TestCluster.StartAsync(3);
+        var leader = await cluster.WaitForLeaderAsync();
+        var follower = cluster.Nodes.First(n => n != leader);
+        await leader.Host!.ProposeAsync(KvStateMachine.Set("r", "1"), Timeout());
+
+        foreach (var node in new[] { leader, follower })
+        {
+            long before = node.Host!.ReadRounds;
+            var reads = Enumerable.Range(0, 200).Select(_ => node.Host.ReadIndexAsync(Timeout())).ToList();
+            await Task.WhenAll(reads);
+            long rounds = node.Host.ReadRounds - before;
+            Assert.InRange(rounds, 1, 100);
+            Assert.Equal("1", node.Machine.Read("r"));
+        }
+    }
+
+    [Fact]
     public async Task LeaderStopped_NewLeaderElected_WritesContinue()
     {
         await using var cluster = await TestCluster.StartAsync(3);

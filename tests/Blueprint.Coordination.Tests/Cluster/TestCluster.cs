@@ -158,6 +158,9 @@ internal sealed class TestClusterNode(int id, TimeProvider time)
 
     public MemoryRaftStorage Storage { get; set; } = null!;
 
+    /// <summary>The storage the host writes through: <see cref="Storage"/> behind a gate a test may close.</summary>
+    public GatedStorage? Gate { get; private set; }
+
     public KvStateMachine Machine { get; private set; } = new();
 
     public RaftHost? Host { get; private set; }
@@ -182,7 +185,8 @@ internal sealed class TestClusterNode(int id, TimeProvider time)
     public async Task StartHostAsync(ILoggerFactory? loggers = null)
     {
         Machine = new KvStateMachine();
-        Host = new RaftHost(Options, Storage, Machine, loggers ?? NullLoggerFactory.Instance, time);
+        Gate = new GatedStorage(Storage);
+        Host = new RaftHost(Options, Gate, Machine, loggers ?? NullLoggerFactory.Instance, time);
         await Host.StartAsync(TestContext.Current.CancellationToken);
     }
 

@@ -240,6 +240,54 @@ public sealed class WalRecoveryTests
         }
     }
 
+    [Fact]
+    public void Save_CommitIndexAlone_IsWrittenWithoutFsyncAndACrashLosesOnlyIt()
+    {
+        using var temp = new TempDirectory();
+        string source = temp.Sub("source");
+        int syncs = 0;
+        string segment;
+        long syncedBytes;
+        int beforeClose;
+        using (var storage = FileRaftStorage.Open(source, [1], options: null, () => syncs++))
+        {
+            storage.Persist(new Ready { Entries = Entries(1, 3, 1), HardState = new HardState(1, 1, 0) });
+            int afterEntries = syncs;
+            segment = storage.SegmentFiles[^1];
+            syncedBytes = new FileInfo(segment).Length;
+
+            storage.SaveHardState(new HardState(1, 1, 3));
+            Assert.Equal(afterEntries, syncs);
+            Assert.True(new FileInfo(segment).Length > syncedBytes, "the commit record is written");
+
+            // A crash that loses what was not fsynced: the entries and the term stay, the commit index goes back.
+            string crashed = temp.Sub("crashed");
+            CopyDirectory(source, crashed);
+            using (var file = new FileStream(Path.Combine(crashed, "wal", Path.GetFileName(segment)), FileMode.Open))
+            {
+                file.SetLength(syncedBytes);
+            }
+
+            var expected = new MemoryRaftStorage([1]);
+            expected.Persist(new Ready { Entries = Entries(1, 3, 1), HardState = new HardState(1, 1, 0) });
+            Assert.Equal(Describe(expected), Reopened(crashed));
+
+            storage.SaveHardState(new HardState(2, 0, 3));
+            Assert.Equal(afterEntries + 1, syncs);
+            storage.SaveHardState(new HardState(2, 1, 3));
+            Assert.Equal(afterEntries + 2, syncs);
+            storage.Persist(new Ready { Entries = [Entry(4, 2)] });
+            Assert.Equal(afterEntries + 3, syncs);
+            storage.SaveHardState(new HardState(2, 1, 4));
+            Assert.Equal(afterEntries + 3, syncs);
+            beforeClose = syncs;
+        }
+
+        // Closing fsyncs the commit record it had left behind.
+        Assert.Equal(beforeClose + 1, syncs);
+        Assert.Contains("hs=HardState { Term = 2, Vote = 1, Commit = 4 }", Reopened(source), StringComparison.Ordinal);
+    }
+
     private static Ready NextReady(Random random, MemoryRaftStorage model, ref long term, int step)
     {
         long offset = model.Snapshot.Metadata.Index + 1;

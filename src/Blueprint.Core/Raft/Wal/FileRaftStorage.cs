@@ -11,7 +11,8 @@ namespace Blueprint.Core.Raft;
 /// snap/&lt;term&gt;-&lt;index&gt;.snap            snapshot files, 16 hex digits each; the newest two are kept
 /// </code>
 /// Each <see cref="Save"/> writes all records of one Raft <see cref="Ready"/> with a single write and a single fsync
-/// (group commit); the record format is in <see cref="WalFormat"/>. The whole log after the snapshot is also kept in
+/// (group commit), or no fsync when the only change is the commit index, which Raft does not need durable (etcd's
+/// <c>MustSync</c>): that record becomes durable with the next fsync; the record format is in <see cref="WalFormat"/>. The whole log after the snapshot is also kept in
 /// memory, as in <see cref="MemoryRaftStorage"/>, because the node reads it only at start and the Raft core holds it
 /// anyway.
 /// <para>
@@ -34,6 +35,8 @@ public sealed class FileRaftStorage : IBatchRaftStorage, IDisposable
     private readonly List<LogEntry> _entries;
     private readonly ArrayBufferWriter<byte> _buffer = new();
     private FileStream? _segmentStream;
+    private HardState _synced;
+    private bool _unsynced;
     private Exception? _failure;
     private bool _disposed;
 
@@ -183,7 +186,21 @@ public sealed class FileRaftStorage : IBatchRaftStorage, IDisposable
             }
 
             _segmentStream.Write(_buffer.WrittenSpan);
-            Sync(_segmentStream);
+
+            // Only entries, a snapshot, a term and a vote are promises; a commit index alone is not (etcd's MustSync):
+            // it is written now and made durable by the next fsync, and a crash that loses it costs nothing, because
+            // a restarted node learns the commit index again from the leader.
+            var written = hardState ?? HardState;
+            if (newSnapshot || entries.Count > 0 || written.Term != _synced.Term || written.Vote != _synced.Vote)
+            {
+                Sync(_segmentStream);
+                _synced = written;
+                _unsynced = false;
+            }
+            else
+            {
+                _unsynced = true;
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -225,6 +242,18 @@ public sealed class FileRaftStorage : IBatchRaftStorage, IDisposable
         }
 
         _disposed = true;
+        if (_failure is null)
+        {
+            try
+            {
+                SyncIfBehind();
+            }
+            catch (IOException)
+            {
+                // Only a commit index was unsynced; a restart learns it again.
+            }
+        }
+
         _segmentStream?.Dispose();
         _lock.Dispose();
     }
@@ -282,6 +311,7 @@ public sealed class FileRaftStorage : IBatchRaftStorage, IDisposable
         HardState = replay.HardState;
         _segments.AddRange(segments);
         Recovery = new WalRecovery(segments.Count, replay.TruncatedFile, replay.TruncatedBytes, fallbackFrom);
+        _synced = HardState;
         _segmentStream = OpenForAppend(_segments[^1].Path);
     }
 
@@ -317,6 +347,8 @@ public sealed class FileRaftStorage : IBatchRaftStorage, IDisposable
 
     private void Roll()
     {
+        // A segment that is not the last must end whole: recovery cuts a torn tail only from the last one.
+        SyncIfBehind();
         _segmentStream!.Dispose();
         _segmentStream = null;
         CreateSegment(_segments[^1].Sequence + 1);
@@ -412,6 +444,16 @@ public sealed class FileRaftStorage : IBatchRaftStorage, IDisposable
             {
                 throw new ArgumentException($"Entry {entries[i].Index} encodes to {bytes} bytes, more than RecordBytesMax ({_options.RecordBytesMax}).", nameof(entries));
             }
+        }
+    }
+
+    private void SyncIfBehind()
+    {
+        if (_unsynced && _segmentStream is not null)
+        {
+            Sync(_segmentStream);
+            _synced = HardState;
+            _unsynced = false;
         }
     }
 

@@ -8,6 +8,7 @@ namespace Blueprint.Coordination.Cluster;
 public sealed partial class RaftHost
 {
     private bool _committedVoter;
+    private long _persistedTerm;
     private bool _wasLeader;
     private int _lastLeaderId;
 
@@ -27,6 +28,7 @@ public sealed partial class RaftHost
                     Handle(input);
                 }
 
+                StartReadRound();
                 ProcessReady();
             }
         }
@@ -56,6 +58,7 @@ public sealed partial class RaftHost
         {
             case TickInput:
                 node.Tick();
+                OnTickForReads();
                 break;
             case PeerInput peer:
                 node.Step(peer.Message);
@@ -74,8 +77,23 @@ public sealed partial class RaftHost
         while (node.HasReady())
         {
             var ready = node.Ready();
+            bool early = MaySendBeforePersisting(node, ready);
+            if (early)
+            {
+                SendMessages(ready.Messages);
+            }
+
             _storage.Persist(ready);
-            SendMessages(ready.Messages);
+            if (ready.HardState is { } persisted)
+            {
+                _persistedTerm = persisted.Term;
+            }
+
+            if (!early)
+            {
+                SendMessages(ready.Messages);
+            }
+
             if (ready.Snapshot is { } snapshot)
             {
                 InstallSnapshot(snapshot);
@@ -94,9 +112,38 @@ public sealed partial class RaftHost
             node.Advance();
             ReleaseReads(node.AppliedIndex);
             MaybeCompact();
+            StartReadRound();
         }
 
         PublishStatus();
+    }
+
+    /// <summary>
+    /// Whether a leader may hand this Ready's messages to the senders before its own disk write (thesis §10.2.1), so
+    /// that the followers' writes overlap the leader's. Safe because a leader's appends and heartbeats promise nothing
+    /// about its own disk, and the loop handles no acknowledgement before the write below has finished: an entry still
+    /// commits only once the leader and a quorum hold it. Only a leader whose term is already on disk does this;
+    /// votes, answers to appends and everything of a node that just changed term wait for the write as usual.
+    /// </summary>
+    private bool MaySendBeforePersisting(RaftNode node, Ready ready)
+    {
+        if (node.Role != RaftRole.Leader || ready.Snapshot is not null || node.Term != _persistedTerm ||
+            (ready.HardState is { } state && state.Term != _persistedTerm))
+        {
+            return false;
+        }
+
+        foreach (var message in ready.Messages)
+        {
+            bool promisesNothing = message.Type is MessageType.ReadIndexResponse ||
+                (message.Type is MessageType.Append or MessageType.Heartbeat && message.Term == _persistedTerm);
+            if (!promisesNothing)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private void SendMessages(IReadOnlyList<Message> messages)

@@ -2,13 +2,10 @@ using Blueprint.Core.Raft;
 
 namespace Blueprint.Coordination.Cluster;
 
-// Proposals and read barriers: waiters keyed by (index, term) and by read request id.
+// Proposals: waiters keyed by (index, term).
 public sealed partial class RaftHost
 {
     private readonly Dictionary<long, ProposalWaiter> _proposals = [];
-    private readonly Dictionary<long, ReadWaiter> _reads = [];
-    private readonly PriorityQueue<ReadWaiter, long> _readsByIndex = new();
-    private long _lastReadId;
     private bool _loopStopped;
 
     /// <summary>
@@ -25,52 +22,6 @@ public sealed partial class RaftHost
     /// <exception cref="RaftOverloadedException">A queue or the leader's uncommitted log is full.</exception>
     public Task<byte[]> ProposeAsync(ReadOnlyMemory<byte> command, CancellationToken ct) =>
         OnLeaderAsync(KindPropose, Tagged(TagCommand, command.Span), ct);
-
-    /// <summary>
-    /// A linearizable read barrier: completes once this node's state machine has applied every entry committed before
-    /// the call, as confirmed by the leader with a heartbeat round (ReadIndex, thesis §6.4). Works on followers.
-    /// </summary>
-    /// <param name="ct">Gives up waiting.</param>
-    /// <returns>A task that completes when local reads are linearizable.</returns>
-    /// <exception cref="RaftUnavailableException">No read index was confirmed before <paramref name="ct"/> fired, or the host stopped.</exception>
-    /// <exception cref="RaftOverloadedException">Too many reads wait on this node.</exception>
-    public async Task ReadIndexAsync(CancellationToken ct)
-    {
-        Exception? last = null;
-        var attemptTimeout = _options.TickInterval * _options.ElectionTimeoutTicks * 2;
-        while (true)
-        {
-            ThrowIfStopped();
-            if (ct.IsCancellationRequested)
-            {
-                throw new RaftUnavailableException($"Raft host {Id}: no read index was confirmed before the caller gave up", last);
-            }
-
-            var signal = Volatile.Read(ref _statusChanged).Task;
-            var waiter = new ReadWaiter();
-            EnqueueOrThrow(() => ReadOnLoop(waiter));
-            try
-            {
-                await waiter.Task.WaitAsync(attemptTimeout, _time, ct).ConfigureAwait(false);
-                return;
-            }
-            catch (TimeoutException exception)
-            {
-                TryEnqueueCall(() => _reads.Remove(waiter.RequestId));
-                last = exception;
-            }
-            catch (OperationCanceledException exception) when (ct.IsCancellationRequested)
-            {
-                TryEnqueueCall(() => _reads.Remove(waiter.RequestId));
-                throw new RaftUnavailableException($"Raft host {Id}: no read index was confirmed before the caller gave up", last ?? exception);
-            }
-            catch (RaftNotLeaderException exception)
-            {
-                last = exception;
-                await WaitForRetryAsync(signal, ct).ConfigureAwait(false);
-            }
-        }
-    }
 
     /// <summary>Proposes on this node's RaftNode and waits for the entry's apply.</summary>
     private async Task<byte[]> ProposeLocalAsync(Func<RaftNode, ProposeResult> propose, CancellationToken ct)
@@ -159,47 +110,6 @@ public sealed partial class RaftHost
         }
     }
 
-    private void ReadOnLoop(ReadWaiter waiter)
-    {
-        if (IsRemoved || _loopStopped)
-        {
-            waiter.Fail(new RaftUnavailableException($"Raft host {Id} is not running"));
-            return;
-        }
-
-        if (_reads.Count + _readsByIndex.Count >= _options.ReadsPendingMax)
-        {
-            waiter.Fail(new RaftOverloadedException($"Raft host {Id}: {_reads.Count + _readsByIndex.Count} reads wait (ReadsPendingMax)"));
-            return;
-        }
-
-        waiter.RequestId = ++_lastReadId;
-        if (!_node!.ReadIndex(waiter.RequestId))
-        {
-            waiter.Fail(new RaftNotLeaderException($"Raft host {Id}: no leader, or the leader has not committed an entry of its term yet"));
-            return;
-        }
-
-        _reads[waiter.RequestId] = waiter;
-    }
-
-    private void OnReadState(ReadState read)
-    {
-        if (_reads.Remove(read.RequestId, out var waiter))
-        {
-            _readsByIndex.Enqueue(waiter, read.Index);
-        }
-    }
-
-    private void ReleaseReads(long applied)
-    {
-        while (_readsByIndex.TryPeek(out var waiter, out long index) && index <= applied)
-        {
-            _readsByIndex.Dequeue();
-            waiter.Complete();
-        }
-    }
-
     private void FailAllWaiters(Exception? fault)
     {
         _loopStopped = true;
@@ -210,13 +120,7 @@ public sealed partial class RaftHost
         }
 
         _proposals.Clear();
-        foreach (var waiter in _reads.Values.Concat(_readsByIndex.UnorderedItems.Select(i => i.Element)))
-        {
-            waiter.Fail(new RaftUnavailableException($"Raft host {Id} {why}", fault));
-        }
-
-        _reads.Clear();
-        _readsByIndex.Clear();
+        FailAllReads(new RaftUnavailableException($"Raft host {Id} {why}", fault));
         while (_inputs.Reader.TryRead(out var input))
         {
             if (input is CallInput call)
@@ -288,18 +192,5 @@ public sealed partial class RaftHost
                 }
             }
         }
-    }
-
-    private sealed class ReadWaiter
-    {
-        private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public Task Task => _done.Task;
-
-        public long RequestId { get; set; }
-
-        public void Complete() => _done.TrySetResult();
-
-        public void Fail(Exception exception) => _done.TrySetException(exception);
     }
 }

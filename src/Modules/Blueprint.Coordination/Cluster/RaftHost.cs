@@ -136,6 +136,7 @@ public sealed partial class RaftHost : IAsyncDisposable
 
         CheckBootstrap();
         _node = new RaftNode(_options.ToRaftConfig(), _storage, new Random());
+        _persistedTerm = _storage.HardState.Term;
         RestoreFromStorage(_storage.Snapshot);
 
         // A cluster of one waits for no one: it campaigns at once rather than after an election timeout, so the member

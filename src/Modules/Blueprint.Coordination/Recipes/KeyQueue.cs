@@ -172,16 +172,28 @@ internal static class KeyQueue
         }
     }
 
-    /// <summary>Deletes the caller's key if it is still the given incarnation, within a short bound; failures leave it to the lease.</summary>
+    /// <summary>
+    /// Deletes the caller's key if it is still the given incarnation, retrying transient failures within
+    /// <see cref="RecipeTimeouts.Release"/>; what still fails is left to the lease.
+    /// </summary>
     public static async Task DeleteQuietlyAsync(EtcdSession session, string key, long createRevision)
     {
+        using var timeout = new CancellationTokenSource(RecipeTimeouts.Release);
+        var deadline = DateTime.UtcNow + RecipeTimeouts.Release;
         try
         {
-            using var timeout = new CancellationTokenSource(RecipeTimeouts.Release);
-            await session.Kv.TxnAsync(
-                EtcdKeys.DeleteIfOwned(key, createRevision),
-                deadline: DateTime.UtcNow + RecipeTimeouts.Release,
-                cancellationToken: timeout.Token).ConfigureAwait(false);
+            while (true)
+            {
+                try
+                {
+                    await session.Kv.TxnAsync(EtcdKeys.DeleteIfOwned(key, createRevision), deadline: deadline, cancellationToken: timeout.Token).ConfigureAwait(false);
+                    return;
+                }
+                catch (RpcException error) when (IsTransient(error) && !timeout.IsCancellationRequested)
+                {
+                    await Task.Delay(RecipeTimeouts.Retry, timeout.Token).ConfigureAwait(false);
+                }
+            }
         }
         catch (RpcException)
         {
