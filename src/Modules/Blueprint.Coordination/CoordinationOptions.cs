@@ -70,9 +70,9 @@ public sealed class CoordinationOptions : IValidatableObject
     [Range(3, 1_000, ErrorMessage = "must be from 3 to 1000 ticks")]
     public int ElectionTicks { get; set; } = 10;
 
-    /// <summary>A snapshot is taken (and the log compacted) after this many applied entries. <value>100–10000000; default 10000.</value></summary>
+    /// <summary>A snapshot is taken (and the log compacted) after this many applied entries. <value>100–10000000; default 100000, etcd's snapshot count.</value></summary>
     [Range(100, 10_000_000, ErrorMessage = "must be from 100 to 10000000")]
-    public int SnapshotEveryEntries { get; set; } = 10_000;
+    public int SnapshotEveryEntries { get; set; } = 100_000;
 
     /// <summary>Whether the WAL fsyncs. Off only to compare with etcd's <c>--unsafe-no-fsync</c>: a crash may then lose acknowledged writes. <value>Default true.</value></summary>
     public bool Fsync { get; set; } = true;

@@ -33,7 +33,7 @@ public sealed class RaftHostTests
         Assert.Equal([1, 2, 3], options.BootstrapVoters());
         Assert.Empty((options with { Join = true }).BootstrapVoters());
         Assert.Equal(TimeSpan.FromMilliseconds(100), options.TickInterval);
-        Assert.Equal(10_000, options.SnapshotEveryEntries);
+        Assert.Equal(100_000, options.SnapshotEveryEntries);
     }
 
     [Fact]

@@ -128,6 +128,9 @@ public sealed class ProcessCluster : IAsyncDisposable
                 ["BLUEPRINT_Coordination__TickMs"] = "50",
                 ["BLUEPRINT_Coordination__RequestTimeoutMs"] = "2000",
                 ["BLUEPRINT_Coordination__LeaseMinTtlSeconds"] = "1",
+
+                // Frequent snapshots, so compaction and a lagging member's snapshot install happen under the faults too.
+                ["BLUEPRINT_Coordination__SnapshotEveryEntries"] = "200",
             });
     }
 
