@@ -33,6 +33,18 @@ public interface IRaftStorage
 }
 
 /// <summary>
+/// Storage that can write a snapshot's bulk off the driver thread: <see cref="PrewriteSnapshot"/> makes the snapshot's
+/// file durable from any thread, and the driver's later <see cref="IRaftStorage.SaveSnapshot"/> of the same instance
+/// only records it. A driver uses it so that a large snapshot does not stall the loop for its write and fsync.
+/// </summary>
+public interface ISnapshotPrewrite
+{
+    /// <summary>Writes <paramref name="snapshot"/>'s file durably; thread-safe against every other member.</summary>
+    /// <param name="snapshot">The snapshot that <see cref="IRaftStorage.SaveSnapshot"/> will be given next.</param>
+    void PrewriteSnapshot(Snapshot snapshot);
+}
+
+/// <summary>
 /// Storage that persists everything of one <see cref="Ready"/> in one durable write: with a WAL, one fsync per Ready,
 /// which is the group commit (every proposal that arrived while the previous Ready was persisted shares it).
 /// </summary>

@@ -45,6 +45,55 @@ public sealed class FileRaftStorageTests
     }
 
     [Fact]
+    public async Task PrewriteSnapshot_FromAnotherThread_ThenSaveRecordsItWithoutWritingAgain()
+    {
+        using var temp = new TempDirectory();
+        var model = new MemoryRaftStorage([1]);
+        var snapshot = Snapshot(6, 1, 1);
+        int syncs = 0;
+        using (var storage = FileRaftStorage.Open(temp.Path, [1], options: null, () => Interlocked.Increment(ref syncs)))
+        {
+            storage.Append(Entries(1, 10, 1));
+            model.Append(Entries(1, 10, 1));
+            await Task.Run(() => storage.PrewriteSnapshot(snapshot), TestContext.Current.CancellationToken);
+            Assert.Contains("0000000000000001-0000000000000006.snap", Directory.GetFiles(temp.Sub("snap")).Select(Path.GetFileName));
+
+            // Written ahead, but not recorded: the storage still holds every entry.
+            Assert.Equal(0, storage.Snapshot.Metadata.Index);
+            int afterPrewrite = syncs;
+            storage.SaveSnapshot(snapshot);
+            model.SaveSnapshot(snapshot);
+
+            // Recording costs the log record and the clean-up's directory syncs, not a second file write (file + directory).
+            Assert.Equal(6, storage.Snapshot.Metadata.Index);
+            Assert.True(syncs - afterPrewrite <= 3, $"{syncs - afterPrewrite} syncs to record a snapshot written ahead");
+            Assert.Equal(Describe(model), Describe(storage));
+        }
+
+        Assert.Equal(Describe(model), Reopened(temp.Path));
+    }
+
+    [Fact]
+    public void PrewriteSnapshot_OvertakenByNewerSnapshot_FileWrittenAheadIsRemoved()
+    {
+        using var temp = new TempDirectory();
+        using (var storage = FileRaftStorage.Open(temp.Path, [1]))
+        {
+            storage.Append(Entries(1, 10, 1));
+            var ours = Snapshot(5, 1, 1);
+            storage.PrewriteSnapshot(ours);
+
+            // The leader's snapshot lands first; recording ours afterwards changes nothing and drops its file.
+            storage.SaveSnapshot(Snapshot(8, 1, 1));
+            storage.SaveSnapshot(ours);
+            Assert.Equal(8, storage.Snapshot.Metadata.Index);
+            Assert.DoesNotContain("0000000000000001-0000000000000005.snap", Directory.GetFiles(temp.Sub("snap")).Select(Path.GetFileName));
+        }
+
+        Assert.Contains("snap=8/1/", Reopened(temp.Path), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Save_OneBatch_SnapshotEntriesHardStateInOrder()
     {
         using var temp = new TempDirectory();

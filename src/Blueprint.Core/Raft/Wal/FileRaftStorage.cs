@@ -21,7 +21,7 @@ namespace Blueprint.Core.Raft;
 /// way on is to dispose, reopen and recover from what is on disk.
 /// </para>
 /// </summary>
-public sealed class FileRaftStorage : IBatchRaftStorage, IDisposable
+public sealed class FileRaftStorage : IBatchRaftStorage, ISnapshotPrewrite, IDisposable
 {
     /// <summary>Snapshot files kept on disk; segments are removed only when the oldest kept snapshot covers them, so recovery can fall back to it.</summary>
     public const int SnapshotFilesKept = 2;
@@ -37,6 +37,7 @@ public sealed class FileRaftStorage : IBatchRaftStorage, IDisposable
     private FileStream? _segmentStream;
     private HardState _synced;
     private bool _unsynced;
+    private Snapshot? _prewritten;
     private Exception? _failure;
     private bool _disposed;
 
@@ -146,6 +147,13 @@ public sealed class FileRaftStorage : IBatchRaftStorage, IDisposable
         long offset = (newSnapshot ? snapshot!.Metadata.Index : Snapshot.Metadata.Index) + 1;
         long last = newSnapshot && !keepLater ? snapshot!.Metadata.Index : LastIndex;
         CheckEntries(entries, offset, last);
+        bool prewritten = snapshot is not null && ReferenceEquals(Interlocked.CompareExchange(ref _prewritten, null, snapshot), snapshot);
+        if (prewritten && snapshot!.Metadata.Index < Snapshot.Metadata.Index)
+        {
+            // A newer snapshot (from the leader) was recorded meanwhile: the file written ahead would only confuse recovery.
+            DeleteQuietly(SnapshotPath(snapshot));
+        }
+
         if (hardState is null && entries.Count == 0 && !newSnapshot)
         {
             return;
@@ -158,10 +166,9 @@ public sealed class FileRaftStorage : IBatchRaftStorage, IDisposable
                 Roll();
             }
 
-            if (newSnapshot)
+            if (newSnapshot && !prewritten)
             {
-                string path = Path.Combine(_snapshotDirectory, WalFiles.SnapshotName(snapshot!.Metadata.Term, snapshot.Metadata.Index));
-                WalFiles.WriteAtomically(path, WalFiles.EncodeSnapshot(snapshot), _options.Fsync, AfterSync);
+                WalFiles.WriteAtomically(SnapshotPath(snapshot!), WalFiles.EncodeSnapshot(snapshot!), _options.Fsync, AfterSync);
             }
 
             _buffer.Clear();
@@ -232,6 +239,32 @@ public sealed class FileRaftStorage : IBatchRaftStorage, IDisposable
             RemoveCovered();
         }
     }
+
+    /// <inheritdoc />
+    /// <remarks>The file goes where <see cref="Save"/> would write it (temp file, fsync, rename, directory fsync); the
+    /// snapshot record in the log, which is what makes recovery use it, is written only by the <see cref="Save"/> that
+    /// follows. A crash in between leaves a file recovery may use or ignore, as a crash inside <see cref="Save"/> does.</remarks>
+    public void PrewriteSnapshot(Snapshot snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        WalFiles.WriteAtomically(SnapshotPath(snapshot), WalFiles.EncodeSnapshot(snapshot), _options.Fsync, AfterSync);
+        Volatile.Write(ref _prewritten, snapshot);
+    }
+
+    private static void DeleteQuietly(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+            // Left for the next snapshot's clean-up, which keeps only the newest files.
+        }
+    }
+
+    private string SnapshotPath(Snapshot snapshot) =>
+        Path.Combine(_snapshotDirectory, WalFiles.SnapshotName(snapshot.Metadata.Term, snapshot.Metadata.Index));
 
     /// <summary>Closes the current segment and releases the directory lock.</summary>
     public void Dispose()

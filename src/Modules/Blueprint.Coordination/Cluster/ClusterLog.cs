@@ -30,6 +30,9 @@ internal static partial class ClusterLog
     [LoggerMessage(Level = LogLevel.Debug, Message = "Raft host {Id} compacted its log to index {Index}")]
     public static partial void Compacted(ILogger logger, int id, long index);
 
+    [LoggerMessage(Level = LogLevel.Error, Message = "Raft host {Id} failed to take a snapshot at index {Index}; the log stays uncompacted until the next attempt")]
+    public static partial void SnapshotFailed(ILogger logger, Exception exception, int id, long index);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Raft host {Id} joined cluster {ClusterId:x16}")]
     public static partial void JoinedCluster(ILogger logger, int id, ulong clusterId);
 

@@ -17,6 +17,19 @@ public interface IRaftStateMachine
     /// <returns>The image bytes.</returns>
     byte[] TakeSnapshot();
 
+    /// <summary>
+    /// Captures the whole state now, cheaply, on the driver loop, and returns a function that encodes it later on
+    /// another thread, to the bytes <see cref="TakeSnapshot"/> would have given now, whatever is applied meanwhile.
+    /// The host snapshots this way so that encoding a large state does not stall the loop. The default takes the
+    /// snapshot at once.
+    /// </summary>
+    /// <returns>The encoder of the captured state; thread-safe, called once.</returns>
+    Func<byte[]> CaptureSnapshot()
+    {
+        var image = TakeSnapshot();
+        return () => image;
+    }
+
     /// <summary>Replaces the whole state by an image taken with <see cref="TakeSnapshot"/>.</summary>
     /// <param name="snapshot">The image bytes; empty for the state before any command.</param>
     void Restore(ReadOnlyMemory<byte> snapshot);

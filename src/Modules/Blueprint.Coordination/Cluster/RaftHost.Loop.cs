@@ -9,6 +9,8 @@ public sealed partial class RaftHost
 {
     private bool _committedVoter;
     private long _persistedTerm;
+    private Task? _snapshotting;
+    private int _snapshotBusy;
     private bool _wasLeader;
     private int _lastLeaderId;
 
@@ -271,10 +273,8 @@ public sealed partial class RaftHost
         OnTableChanged();
     }
 
-    private byte[] EncodeSnapshot()
+    private static byte[] EncodeSnapshot(byte[] table, byte[] machine)
     {
-        var table = _table.Encode();
-        var machine = _stateMachine.TakeSnapshot();
         var data = new byte[sizeof(int) + table.Length + machine.Length];
         BinaryPrimitives.WriteInt32LittleEndian(data, table.Length);
         table.CopyTo(data.AsSpan(sizeof(int)));
@@ -282,17 +282,92 @@ public sealed partial class RaftHost
         return data;
     }
 
+    /// <summary>
+    /// Every <see cref="RaftHostOptions.SnapshotEveryEntries"/> applied entries, a snapshot in three steps, so that a
+    /// large state never stalls the loop (etcd keeps its state in bolt and needs no such step; here the state lives in
+    /// memory and is encoded whole): the loop captures the state (<see cref="IRaftStateMachine.CaptureSnapshot"/>, a
+    /// copy of references); a pool thread encodes it; the loop compacts the node's log to it; a pool thread writes and
+    /// fsyncs its file (<see cref="ISnapshotPrewrite"/>, when the storage can); the loop records it in the storage.
+    /// One snapshot is in progress at a time. Until it is recorded, storage keeps the entries, which is safe.
+    /// </summary>
     private void MaybeCompact()
     {
         var node = _node!;
-        if (node.AppliedIndex - node.SnapshotIndex < _options.SnapshotEveryEntries)
+        if (Volatile.Read(ref _snapshotBusy) != 0 || node.AppliedIndex - node.SnapshotIndex < _options.SnapshotEveryEntries)
         {
             return;
         }
 
-        var snapshot = node.Compact(node.AppliedIndex, EncodeSnapshot());
-        _storage.SaveSnapshot(snapshot);
-        ClusterLog.Compacted(_logger, Id, snapshot.Metadata.Index);
+        Volatile.Write(ref _snapshotBusy, 1);
+        long index = node.AppliedIndex;
+        var table = _table.Encode();
+        var encode = _stateMachine.CaptureSnapshot();
+        _snapshotting = Task.Run(() => OffLoop(index, () =>
+        {
+            var data = EncodeSnapshot(table, encode());
+            return TryEnqueueCall(() => CompactTo(index, data));
+        }));
+    }
+
+    private void CompactTo(long index, byte[] data)
+    {
+        var node = _node!;
+        if (_loopStopped || index <= node.SnapshotIndex)
+        {
+            // Stopped, or a snapshot from the leader got further meanwhile.
+            Volatile.Write(ref _snapshotBusy, 0);
+            return;
+        }
+
+        var snapshot = node.Compact(index, data);
+        if (_storage is ISnapshotPrewrite prewrite)
+        {
+            _snapshotting = Task.Run(() => OffLoop(index, () =>
+            {
+                prewrite.PrewriteSnapshot(snapshot);
+                return TryEnqueueCall(() => RecordSnapshot(snapshot));
+            }));
+        }
+        else
+        {
+            RecordSnapshot(snapshot);
+        }
+    }
+
+    private void RecordSnapshot(Snapshot snapshot)
+    {
+        try
+        {
+            if (!_loopStopped)
+            {
+                _storage.SaveSnapshot(snapshot);
+                ClusterLog.Compacted(_logger, Id, snapshot.Metadata.Index);
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _snapshotBusy, 0);
+        }
+    }
+
+    /// <summary>Runs a snapshot step off the loop; when it fails, or cannot hand the next step to the loop, the snapshot is given up.</summary>
+    private void OffLoop(long index, Func<bool> step)
+    {
+        try
+        {
+            if (step())
+            {
+                return;
+            }
+        }
+#pragma warning disable CA1031 // A failed snapshot is logged; the log stays longer and the next threshold tries again.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            ClusterLog.SnapshotFailed(_logger, exception, Id, index);
+        }
+
+        Volatile.Write(ref _snapshotBusy, 0);
     }
 
     /// <summary>Keeps one sender per member other than this node, at its dial address.</summary>

@@ -180,6 +180,7 @@ public sealed partial class RaftHost : IAsyncDisposable
         _inputs.Writer.TryComplete();
         await AwaitQuietly(_loop).ConfigureAwait(false);
         await AwaitQuietly(_publish).ConfigureAwait(false);
+        await AwaitQuietly(_snapshotting).ConfigureAwait(false);
         foreach (var sender in _senders.Values)
         {
             await sender.DisposeAsync().ConfigureAwait(false);

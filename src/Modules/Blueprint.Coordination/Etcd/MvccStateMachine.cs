@@ -25,6 +25,9 @@ internal sealed class MvccStateMachine(MvccStore store) : IRaftStateMachine
 
     public byte[] TakeSnapshot() => store.Snapshot();
 
+    /// <inheritdoc />
+    public Func<byte[]> CaptureSnapshot() => store.CaptureSnapshot();
+
     /// <summary>Installs a snapshot; the empty image of a new cluster's bootstrap snapshot is the empty store.</summary>
     public void Restore(ReadOnlyMemory<byte> snapshot) => store.Restore(snapshot.IsEmpty ? new MvccStore().Snapshot() : snapshot.Span);
 }

@@ -15,47 +15,68 @@ public sealed partial class MvccStore
     /// timestamps, and versions and leases are written in a fixed order.
     /// </summary>
     /// <returns>The encoded state.</returns>
-    public byte[] Snapshot()
+    public byte[] Snapshot() => CaptureSnapshot()();
+
+    /// <summary>
+    /// Captures the state for <see cref="Snapshot"/> in time proportional to the number of retained
+    /// versions (a copy of references, no encoding), and returns the encoder, which may run on any
+    /// thread while the store goes on: versions are immutable, and the capture holds its own list.
+    /// </summary>
+    /// <returns>A function giving the bytes <see cref="Snapshot"/> would have given at the capture.</returns>
+    public Func<byte[]> CaptureSnapshot()
     {
+        KeyVersion[] log;
+        long revision, compactRevision;
+        (long Id, long TtlSeconds)[] leases;
         _lock.EnterReadLock();
         try
         {
-            using var buffer = new MemoryStream();
-            using (var writer = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true))
-            {
-                writer.Write(SnapshotMagic);
-                writer.Write(SnapshotFormatVersion);
-                writer.Write(_state.Revision);
-                writer.Write(_state.CompactRevision);
-                writer.Write(_state.Log.Count);
-                foreach (var version in _state.Log)
-                {
-                    writer.Write(version.Revision);
-                    WriteBytes(writer, version.Owner.Key);
-                    writer.Write(!version.IsTombstone);
-                    if (version.Kv is { } kv)
-                    {
-                        writer.Write(kv.CreateRevision);
-                        writer.Write(kv.Version);
-                        writer.Write(kv.Lease);
-                        WriteBytes(writer, kv.Value);
-                    }
-                }
-
-                writer.Write(_state.Leases.Count);
-                foreach (var lease in _state.Leases.Values)
-                {
-                    writer.Write(lease.Id);
-                    writer.Write(lease.TtlSeconds);
-                }
-            }
-
-            return buffer.ToArray();
+            log = [.. _state.Log];
+            revision = _state.Revision;
+            compactRevision = _state.CompactRevision;
+            leases = [.. _state.Leases.Values.Select(lease => (lease.Id, lease.TtlSeconds))];
         }
         finally
         {
             _lock.ExitReadLock();
         }
+
+        return () => Encode(log, revision, compactRevision, leases);
+    }
+
+    private static byte[] Encode(KeyVersion[] log, long revision, long compactRevision, (long Id, long TtlSeconds)[] leases)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write(SnapshotMagic);
+            writer.Write(SnapshotFormatVersion);
+            writer.Write(revision);
+            writer.Write(compactRevision);
+            writer.Write(log.Length);
+            foreach (var version in log)
+            {
+                writer.Write(version.Revision);
+                WriteBytes(writer, version.Owner.Key);
+                writer.Write(!version.IsTombstone);
+                if (version.Kv is { } kv)
+                {
+                    writer.Write(kv.CreateRevision);
+                    writer.Write(kv.Version);
+                    writer.Write(kv.Lease);
+                    WriteBytes(writer, kv.Value);
+                }
+            }
+
+            writer.Write(leases.Length);
+            foreach (var (id, ttlSeconds) in leases)
+            {
+                writer.Write(id);
+                writer.Write(ttlSeconds);
+            }
+        }
+
+        return buffer.ToArray();
     }
 
     /// <summary>
