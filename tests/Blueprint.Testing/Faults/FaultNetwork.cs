@@ -72,7 +72,7 @@ public sealed class FaultNetwork : IAsyncDisposable
                 {
                     if (from != to)
                     {
-                        links[(from, to)] = FaultProxy.Start(new IPEndPoint(IPAddress.Loopback, port), options);
+                        links[(from, to)] = FaultProxy.Start(new IPEndPoint(IPAddress.Loopback, port), OnOwnPort(options));
                     }
                 }
             }
@@ -88,6 +88,23 @@ public sealed class FaultNetwork : IAsyncDisposable
         }
 
         return new FaultNetwork([.. nodePorts.Keys], links);
+    }
+
+    /// <summary>
+    /// The options with a listen port from <see cref="FreePorts"/>, never one the OS picks: an ephemeral port could be
+    /// one a test was handed for a node that has not bound it yet, and that node would then fail to start.
+    /// </summary>
+    private static FaultProxyOptions OnOwnPort(FaultProxyOptions? options)
+    {
+        options ??= new FaultProxyOptions();
+        return new FaultProxyOptions
+        {
+            ListenPort = FreePorts.Next(),
+            ConnectionsMax = options.ConnectionsMax,
+            UpstreamConnectTimeout = options.UpstreamConnectTimeout,
+            JitterRandom = options.JitterRandom,
+            TimeProvider = options.TimeProvider,
+        };
     }
 
     /// <summary>The address <paramref name="from"/> must dial to reach <paramref name="to"/>.</summary>

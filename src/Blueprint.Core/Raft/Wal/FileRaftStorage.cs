@@ -236,6 +236,14 @@ public sealed class FileRaftStorage : IBatchRaftStorage, ISnapshotPrewrite, IDis
 
         if (newSnapshot)
         {
+            // A snapshot written ahead that this one overtook will never be recorded: drop it before the clean-up
+            // below counts the files it keeps.
+            if (Volatile.Read(ref _prewritten) is { } overtaken && overtaken.Metadata.Index < snapshot!.Metadata.Index &&
+                ReferenceEquals(Interlocked.CompareExchange(ref _prewritten, null, overtaken), overtaken))
+            {
+                DeleteQuietly(SnapshotPath(overtaken));
+            }
+
             RemoveCovered();
         }
     }
@@ -247,6 +255,7 @@ public sealed class FileRaftStorage : IBatchRaftStorage, ISnapshotPrewrite, IDis
     public void PrewriteSnapshot(Snapshot snapshot)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
+        ThrowIfUnusable();
         WalFiles.WriteAtomically(SnapshotPath(snapshot), WalFiles.EncodeSnapshot(snapshot), _options.Fsync, AfterSync);
         Volatile.Write(ref _prewritten, snapshot);
     }
@@ -257,7 +266,7 @@ public sealed class FileRaftStorage : IBatchRaftStorage, ISnapshotPrewrite, IDis
         {
             File.Delete(path);
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // Left for the next snapshot's clean-up, which keeps only the newest files.
         }
@@ -413,7 +422,7 @@ public sealed class FileRaftStorage : IBatchRaftStorage, ISnapshotPrewrite, IDis
     {
         var snapshots = Directory.EnumerateFiles(_snapshotDirectory, "*" + WalFiles.SnapshotExtension)
             .Select(p => (Path: p, Ok: WalFiles.TryParsePair(Path.GetFileName(p), WalFiles.SnapshotExtension, out _, out long index), Index: index))
-            .Where(s => s.Ok)
+            .Where(s => s.Ok && s.Index <= Snapshot.Metadata.Index) // a newer file is written ahead and not recorded yet
             .OrderByDescending(s => s.Index)
             .ToList();
         long oldestKeptIndex = snapshots.Take(SnapshotFilesKept).Min(s => s.Index);

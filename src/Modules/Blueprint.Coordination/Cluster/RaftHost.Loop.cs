@@ -9,10 +9,12 @@ public sealed partial class RaftHost
 {
     private bool _committedVoter;
     private long _persistedTerm;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<Action> _loopWork = new();
     private Task? _snapshotting;
     private int _snapshotBusy;
     private bool _wasLeader;
     private int _lastLeaderId;
+    private long _lastTerm;
 
     private async Task RunLoopAsync(TaskCompletionSource started)
     {
@@ -30,6 +32,7 @@ public sealed partial class RaftHost
                     Handle(input);
                 }
 
+                RunLoopWork();
                 StartReadRound();
                 ProcessReady();
             }
@@ -67,6 +70,8 @@ public sealed partial class RaftHost
                 break;
             case CallInput call:
                 call.Action();
+                break;
+            case WakeInput:
                 break;
             default:
                 throw new InvalidOperationException($"Unknown input {input.GetType().Name}.");
@@ -305,7 +310,8 @@ public sealed partial class RaftHost
         _snapshotting = Task.Run(() => OffLoop(index, () =>
         {
             var data = EncodeSnapshot(table, encode());
-            return TryEnqueueCall(() => CompactTo(index, data));
+            PostToLoop(() => CompactTo(index, data));
+            return true;
         }));
     }
 
@@ -325,7 +331,8 @@ public sealed partial class RaftHost
             _snapshotting = Task.Run(() => OffLoop(index, () =>
             {
                 prewrite.PrewriteSnapshot(snapshot);
-                return TryEnqueueCall(() => RecordSnapshot(snapshot));
+                PostToLoop(() => RecordSnapshot(snapshot));
+                return true;
             }));
         }
         else
@@ -420,9 +427,18 @@ public sealed partial class RaftHost
         var node = _node!;
         var status = new Status(node.LeaderId, node.Term, node.Role == RaftRole.Leader, node.AppliedIndex, node.CommitIndex, node.SnapshotIndex);
         Volatile.Write(ref _status, status);
+        if (status.Term != _lastTerm)
+        {
+            // A round in flight under the old term will not be answered (the core drops pending reads when the
+            // leader changes): the next round need not wait for it to age out. Its reads stay registered.
+            _lastTerm = status.Term;
+            _readsInFlight = null;
+        }
+
         if (status.LeaderId != _lastLeaderId)
         {
             _lastLeaderId = status.LeaderId;
+            _readsInFlight = null;
             if (status.LeaderId != 0)
             {
                 ClusterLog.LeaderChanged(_logger, Id, status.LeaderId, status.Term);
@@ -447,11 +463,36 @@ public sealed partial class RaftHost
 
     private bool TryEnqueueCall(Action action) => _inputs.Writer.TryWrite(new CallInput(action));
 
+    /// <summary>
+    /// Hands the loop work it must not lose (the next step of a snapshot, forgetting a read) even when the input
+    /// channel is full: the work waits in its own queue, and a full channel means the loop is awake anyway. Each
+    /// caller bounds what it posts: one snapshot at a time, one drop per read that was admitted.
+    /// </summary>
+    private void PostToLoop(Action action)
+    {
+        _loopWork.Enqueue(action);
+        _inputs.Writer.TryWrite(WakeInput.Instance);
+    }
+
+    private void RunLoopWork()
+    {
+        while (_loopWork.TryDequeue(out var action))
+        {
+            action();
+        }
+    }
+
     private abstract class Input;
 
     private sealed class TickInput : Input
     {
         public static readonly TickInput Instance = new();
+    }
+
+    /// <summary>Wakes the loop for <see cref="PostToLoop"/> work.</summary>
+    private sealed class WakeInput : Input
+    {
+        public static readonly WakeInput Instance = new();
     }
 
     private sealed class PeerInput(Message message) : Input

@@ -121,6 +121,7 @@ public sealed partial class RaftHost
 
         _proposals.Clear();
         FailAllReads(new RaftUnavailableException($"Raft host {Id} {why}", fault));
+        RunLoopWork();
         while (_inputs.Reader.TryRead(out var input))
         {
             if (input is CallInput call)

@@ -49,12 +49,12 @@ public sealed partial class RaftHost
             }
             catch (TimeoutException exception)
             {
-                TryEnqueueCall(() => DropRead(waiter));
+                PostToLoop(() => DropRead(waiter));
                 last = exception;
             }
             catch (OperationCanceledException exception) when (ct.IsCancellationRequested)
             {
-                TryEnqueueCall(() => DropRead(waiter));
+                PostToLoop(() => DropRead(waiter));
                 throw new RaftUnavailableException($"Raft host {Id}: no read index was confirmed before the caller gave up", last ?? exception);
             }
             catch (RaftNotLeaderException exception)

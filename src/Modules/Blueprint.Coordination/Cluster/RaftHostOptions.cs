@@ -49,7 +49,7 @@ public sealed record RaftHostOptions
     public int HeartbeatTicks { get; init; } = 1;
 
     /// <summary>Take a snapshot and compact the log every this many applied entries.</summary>
-    /// <value>At least 1; default 100 000, etcd's snapshot count: a snapshot encodes the whole state machine on the driver loop.</value>
+    /// <value>At least 1; default 100 000, etcd's snapshot count: a snapshot encodes the whole state machine (off the driver loop).</value>
     public int SnapshotEveryEntries { get; init; } = 100_000;
 
     /// <summary>Most messages queued for one peer; further messages to it are dropped (Raft resends what matters).</summary>

@@ -113,18 +113,26 @@ internal static class KeyQueue
         ThrowIfLost(session, what);
         var key = EtcdKeys.Own(prefix, session.LeaseId);
         TxnResponse joined;
+
+        // The join itself is not cancelled, only the wait for it: a caller who gives up meanwhile still learns
+        // whether the key was written, so that an abandoned key does not block the queue until the lease ends.
+        var join = session.Kv.TxnAsync(EtcdKeys.Enqueue(key, value, session.LeaseId, EtcdKeys.FirstCreated(prefix)), deadline: RecipeTimeouts.CallDeadline(), cancellationToken: CancellationToken.None);
         try
         {
-            joined = await session.Kv.TxnAsync(
-                EtcdKeys.Enqueue(key, value, session.LeaseId, EtcdKeys.FirstCreated(prefix)),
-                deadline: RecipeTimeouts.CallDeadline(),
-                cancellationToken: cancellationToken).ConfigureAwait(false);
+            joined = await join.ResponseAsync.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (RpcException error) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException error) when (cancellationToken.IsCancellationRequested)
         {
-            // A key this call may have written lives on the session's lease and goes with it.
+            _ = UndoAbandonedJoinAsync(session, join, key);
             throw new OperationCanceledException($"{what}: cancelled while joining the queue", error, cancellationToken);
         }
+        catch
+        {
+            join.Dispose();
+            throw;
+        }
+
+        join.Dispose();
 
         var (createRevision, existing) = EtcdKeys.OwnEntry(joined);
         var first = joined.Responses[1].ResponseRange.Kvs;
@@ -169,6 +177,27 @@ internal static class KeyQueue
             }
 
             throw;
+        }
+    }
+
+    /// <summary>Once a join its caller stopped waiting for completes, deletes the key if that join created it.</summary>
+    private static async Task UndoAbandonedJoinAsync(EtcdSession session, AsyncUnaryCall<TxnResponse> join, string key)
+    {
+        try
+        {
+            var (createRevision, existing) = EtcdKeys.OwnEntry(await join.ResponseAsync.ConfigureAwait(false));
+            if (existing is null)
+            {
+                await DeleteQuietlyAsync(session, key, createRevision).ConfigureAwait(false);
+            }
+        }
+        catch (RpcException)
+        {
+            // The join failed or its answer was lost: a key it wrote, if any, goes with the lease.
+        }
+        finally
+        {
+            join.Dispose();
         }
     }
 
