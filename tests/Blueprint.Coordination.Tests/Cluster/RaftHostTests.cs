@@ -93,14 +93,13 @@ public sealed class RaftHostTests
         await Assert.ThrowsAsync<RaftUnavailableException>(() => host.ReadIndexAsync(Timeout()));
     }
 
-    [Fact]
-    public async Task SingleNode_FakeTime_ElectsItselfAtStartAppliesAndCompacts()
+    private static readonly RaftHostOptions SingleNodeSnapshotEvery4 =
+        new() { NodeId = 1, Name = "n1", InitialMembers = [ThreeMembers[0]], SnapshotEveryEntries = 4 };
+
+    /// <summary>Starts a single voter on a fake clock, snapshotting every 4 entries, and commits 10 sets through it.</summary>
+    private static async Task<RaftHost> StartSingleNodeAndSetTenKeysAsync(MemoryRaftStorage storage, IRaftStateMachine machine)
     {
-        var time = new FakeTimeProvider();
-        var options = new RaftHostOptions { NodeId = 1, Name = "n1", InitialMembers = [ThreeMembers[0]], SnapshotEveryEntries = 4 };
-        var storage = new MemoryRaftStorage([1]);
-        var machine = new KvStateMachine();
-        await using var host = new RaftHost(options, storage, machine, NullLoggerFactory.Instance, time);
+        var host = new RaftHost(SingleNodeSnapshotEvery4, storage, machine, NullLoggerFactory.Instance, new FakeTimeProvider());
         await host.StartAsync(Timeout());
 
         // A single voter campaigns as it starts: no tick of the (fake) clock is needed.
@@ -111,11 +110,41 @@ public sealed class RaftHostTests
         }
 
         await host.ReadIndexAsync(Timeout());
+        return host;
+    }
+
+    [Fact]
+    public async Task SingleNode_FakeTime_ElectsItselfAtStartAppliesAndCompacts()
+    {
+        var storage = new MemoryRaftStorage([1]);
+        var machine = new KvStateMachine();
+        await using var host = await StartSingleNodeAndSetTenKeysAsync(storage, machine);
+
         Assert.Equal(10, machine.Count);
         // Snapshots are encoded off the loop, so the compaction lands a little after the applies.
         await Wait.UntilAsync(
             () => storage.Snapshot.Metadata.Index >= 8 && storage.Snapshot.Metadata.Index == host.SnapshotIndex,
-            $"a snapshot at index 8 or later in storage and node (storage {storage.Snapshot.Metadata.Index}, node {host.SnapshotIndex})");
+            () => $"a snapshot at index 8 or later in storage and node (storage {storage.Snapshot.Metadata.Index}, node {host.SnapshotIndex})");
+    }
+
+    [Fact]
+    public async Task SingleNode_EntriesAppliedWhileASnapshotIsEncoded_StartTheNextOneWithNoFurtherTraffic()
+    {
+        var storage = new MemoryRaftStorage([1]);
+        var machine = new GatedEncoderMachine();
+
+        // The first snapshot's encoder waits, so every later entry is applied while it is in progress.
+        await using var host = await StartSingleNodeAndSetTenKeysAsync(storage, machine);
+        Assert.Equal(1, machine.Captures);
+        long applied = host.AppliedIndex;
+        Assert.True(applied - host.SnapshotIndex >= 2 * SingleNodeSnapshotEvery4.SnapshotEveryEntries, $"applied {applied}, snapshot {host.SnapshotIndex}");
+
+        // Releasing it is the last thing that happens: the loop itself must see that the threshold is passed again.
+        machine.Release();
+        await Wait.UntilAsync(
+            () => storage.Snapshot.Metadata.Index == applied && host.SnapshotIndex == applied,
+            () => $"a second snapshot at the applied index {applied} (storage {storage.Snapshot.Metadata.Index}, node {host.SnapshotIndex})");
+        Assert.Equal(2, machine.Captures);
     }
 
     [Fact]
@@ -191,5 +220,34 @@ public sealed class RaftHostTests
         await good.RequestStream.CompleteAsync();
         Assert.Equal(1, (await good.ResponseAsync).Received);
         Assert.Equal("", Encoding.UTF8.GetString(await node.Host.ProposeAsync(KvStateMachine.Set("still", "works"), Timeout())));
+    }
+
+    /// <summary>A <see cref="KvStateMachine"/> whose snapshot encoders wait until <see cref="Release"/>.</summary>
+    private sealed class GatedEncoderMachine : IRaftStateMachine
+    {
+        private readonly KvStateMachine _inner = new();
+        private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _captures;
+
+        public int Captures => Volatile.Read(ref _captures);
+
+        public void Release() => _open.TrySetResult();
+
+        public byte[] Apply(long index, ReadOnlyMemory<byte> command) => _inner.Apply(index, command);
+
+        public byte[] TakeSnapshot() => _inner.TakeSnapshot();
+
+        public Func<byte[]> CaptureSnapshot()
+        {
+            Interlocked.Increment(ref _captures);
+            var image = _inner.TakeSnapshot();
+            return () =>
+            {
+                _open.Task.Wait(TestContext.Current.CancellationToken);
+                return image;
+            };
+        }
+
+        public void Restore(ReadOnlyMemory<byte> snapshot) => _inner.Restore(snapshot);
     }
 }

@@ -112,7 +112,7 @@ internal sealed class TestCluster : IAsyncDisposable
     {
         foreach (var node in (nodes ?? Running).ToList())
         {
-            await Wait.UntilAsync(() => node.Host!.AppliedIndex >= index, $"node {node.Id} applies index {index} (at {node.Host!.AppliedIndex})");
+            await Wait.UntilAsync(() => node.Host!.AppliedIndex >= index, () => $"node {node.Id} applies index {index} (at {node.Host!.AppliedIndex})");
         }
     }
 

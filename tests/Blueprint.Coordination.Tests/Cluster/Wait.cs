@@ -7,14 +7,18 @@ internal static class Wait
 
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(10);
 
-    public static async Task UntilAsync(Func<bool> condition, string what, TimeSpan? deadline = null)
+    public static Task UntilAsync(Func<bool> condition, string what, TimeSpan? deadline = null) =>
+        UntilAsync(condition, () => what, deadline);
+
+    /// <summary>As above; <paramref name="what"/> is built when the deadline passes, so it can show the values then.</summary>
+    public static async Task UntilAsync(Func<bool> condition, Func<string> what, TimeSpan? deadline = null)
     {
         var until = DateTime.UtcNow + (deadline ?? Deadline);
         while (!condition())
         {
             if (DateTime.UtcNow > until)
             {
-                Assert.Fail($"Timed out after {(deadline ?? Deadline).TotalSeconds} s waiting for: {what}");
+                Assert.Fail($"Timed out after {(deadline ?? Deadline).TotalSeconds} s waiting for: {what()}");
             }
 
             await Task.Delay(PollInterval, TestContext.Current.CancellationToken);

@@ -118,10 +118,12 @@ public sealed partial class RaftHost
 
             node.Advance();
             ReleaseReads(node.AppliedIndex);
-            MaybeCompact();
             StartReadRound();
         }
 
+        // Checked on every pass, not only after a Ready: the entries applied while the previous snapshot was in
+        // progress must start the next one even when nothing else happens (an idle node, a single voter).
+        MaybeCompact();
         PublishStatus();
     }
 
