@@ -50,6 +50,7 @@ public sealed class CoordinationModule : IBlueprintModule
         services.AddSingleton<EtcdServer>();
         services.AddSingleton<IResponseHeaderSource>(provider => provider.GetRequiredService<EtcdServer>());
         services.AddSingleton<StreamGate>();
+        services.AddSingleton<SelfChannel>();
         services.AddSingleton<LeaseKeeper>();
         services.AddHostedService(provider => provider.GetRequiredService<LeaseKeeper>());
         services.AddSingleton(provider => new WatchOptions());
@@ -60,6 +61,8 @@ public sealed class CoordinationModule : IBlueprintModule
         services.AddOptions<Grpc.AspNetCore.Server.GrpcServiceOptions<KvService>>().Configure<IOptions<CoordinationOptions>>((grpcOptions, options) => grpcOptions.MaxReceiveMessageSize = MessageBytesMax(options.Value));
         services.AddOptions<Grpc.AspNetCore.Server.GrpcServiceOptions<LeaseService>>().Configure<IOptions<CoordinationOptions>>((grpcOptions, options) => grpcOptions.MaxReceiveMessageSize = MessageBytesMax(options.Value));
         services.AddOptions<Grpc.AspNetCore.Server.GrpcServiceOptions<WatchService>>().Configure<IOptions<CoordinationOptions>>((grpcOptions, options) => grpcOptions.MaxReceiveMessageSize = MessageBytesMax(options.Value));
+        services.AddOptions<Grpc.AspNetCore.Server.GrpcServiceOptions<LockService>>().Configure<IOptions<CoordinationOptions>>((grpcOptions, options) => grpcOptions.MaxReceiveMessageSize = MessageBytesMax(options.Value));
+        services.AddOptions<Grpc.AspNetCore.Server.GrpcServiceOptions<ElectionService>>().Configure<IOptions<CoordinationOptions>>((grpcOptions, options) => grpcOptions.MaxReceiveMessageSize = MessageBytesMax(options.Value));
         services.AddRaftPeerService();
         _ = grpc;
 
@@ -89,6 +92,8 @@ public sealed class CoordinationModule : IBlueprintModule
         endpoints.MapGrpcService<LeaseService>().RequireLocalPort(etcd);
         endpoints.MapGrpcService<ClusterService>().RequireLocalPort(etcd);
         endpoints.MapGrpcService<MaintenanceService>().RequireLocalPort(etcd);
+        endpoints.MapGrpcService<LockService>().RequireLocalPort(etcd);
+        endpoints.MapGrpcService<ElectionService>().RequireLocalPort(etcd);
         endpoints.MapRaftPeerService().RequireLocalPort(raft);
     }
 
@@ -114,7 +119,7 @@ public sealed class CoordinationModule : IBlueprintModule
 
     private static int MessageBytesMax(CoordinationOptions options) => options.RequestBytesMax + (64 * 1024);
 
-    private static string ClientHost(string bind) => bind switch
+    internal static string ClientHost(string bind) => bind switch
     {
         "0.0.0.0" => "127.0.0.1",
         "::" => "[::1]",

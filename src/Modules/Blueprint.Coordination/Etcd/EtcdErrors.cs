@@ -31,6 +31,8 @@ internal static class EtcdErrors
 
     public static RpcException TooManyStreams() => new(new Status(StatusCode.ResourceExhausted, "etcdserver: too many streams on this member"));
 
+    public static RpcException ServerStopped() => new(new Status(StatusCode.Unavailable, "etcdserver: server stopped"));
+
     public static RpcException TooManyRequests() => new(new Status(StatusCode.ResourceExhausted, "etcdserver: too many requests"));
 
     /// <summary>etcd's error for a Raft outcome.</summary>

@@ -34,21 +34,20 @@ internal sealed class LeaseService(EtcdServer server, StreamGate streams) : Leas
         return response;
     }
 
-    public override async Task LeaseKeepAlive(IAsyncStreamReader<LeaseKeepAliveRequest> requestStream, IServerStreamWriter<LeaseKeepAliveResponse> responseStream, ServerCallContext context)
-    {
-        using var slot = streams.Enter();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, streams.Stopping);
-        await foreach (var request in requestStream.ReadAllAsync(stop.Token).ConfigureAwait(false))
+    public override Task LeaseKeepAlive(IAsyncStreamReader<LeaseKeepAliveRequest> requestStream, IServerStreamWriter<LeaseKeepAliveResponse> responseStream, ServerCallContext context) =>
+        StreamGate.ServeAsync(streams, context, async stop =>
         {
-            var ttl = LeaseKeeper.Decode(await server.ForwardToLeaderAsync(LeaseKeeper.KeepAliveKind, LeaseKeeper.Encode(request.ID), stop.Token).ConfigureAwait(false));
-            await responseStream.WriteAsync(new LeaseKeepAliveResponse
+            await foreach (var request in requestStream.ReadAllAsync(stop).ConfigureAwait(false))
             {
-                Header = server.Header(server.Store.Revision),
-                ID = request.ID,
-                TTL = ttl,
-            }, stop.Token).ConfigureAwait(false);
-        }
-    }
+                var ttl = LeaseKeeper.Decode(await server.ForwardToLeaderAsync(LeaseKeeper.KeepAliveKind, LeaseKeeper.Encode(request.ID), stop).ConfigureAwait(false));
+                await responseStream.WriteAsync(new LeaseKeepAliveResponse
+                {
+                    Header = server.Header(server.Store.Revision),
+                    ID = request.ID,
+                    TTL = ttl,
+                }, stop).ConfigureAwait(false);
+            }
+        });
 
     public override async Task<LeaseTimeToLiveResponse> LeaseTimeToLive(LeaseTimeToLiveRequest request, ServerCallContext context)
     {

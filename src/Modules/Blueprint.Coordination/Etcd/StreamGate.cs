@@ -29,6 +29,36 @@ public sealed class StreamGate(Microsoft.Extensions.Options.IOptions<Coordinatio
         return new Slot(this);
     }
 
+    /// <summary>
+    /// Serves one long-lived stream: takes a slot (when there is a gate), and ends the stream when the caller goes
+    /// (quietly: nobody is left to answer) or when the node stops (Unavailable "etcdserver: server stopped", so the
+    /// client reconnects to another member rather than reading an unexplained failure).
+    /// </summary>
+    /// <param name="gate">The node's gate; null where there is none (unit tests): the caller's token alone ends the stream.</param>
+    /// <param name="context">The call.</param>
+    /// <param name="serve">The stream's work, given the token that ends it.</param>
+    /// <param name="takeSlot">False for a stream whose work holds a watch of its own, which is counted already.</param>
+    /// <exception cref="Grpc.Core.RpcException">Every slot is taken, or the node stopped.</exception>
+    public static async Task ServeAsync(StreamGate? gate, Grpc.Core.ServerCallContext context, Func<CancellationToken, Task> serve, bool takeSlot = true)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(serve);
+        var stopping = gate?.Stopping ?? CancellationToken.None;
+        using var slot = takeSlot ? gate?.Enter() : null;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, stopping);
+        try
+        {
+            await serve(stop.Token).ConfigureAwait(false);
+        }
+        catch (Exception error) when (error is OperationCanceledException or IOException or Grpc.Core.RpcException { StatusCode: Grpc.Core.StatusCode.Cancelled } && stop.IsCancellationRequested)
+        {
+            if (stopping.IsCancellationRequested)
+            {
+                throw EtcdErrors.ServerStopped();
+            }
+        }
+    }
+
     private sealed class Slot(StreamGate gate) : IDisposable
     {
         private int _disposed;

@@ -81,20 +81,26 @@ internal static class EtcdKeys
     }
 
     /// <summary>The guard "<paramref name="key"/> is still the incarnation created at <paramref name="createRevision"/>" (0: does not exist).</summary>
-    public static Compare CreateRevisionIs(string key, long createRevision) => new()
+    public static Compare CreateRevisionIs(string key, long createRevision) => CreateRevisionIs(Bytes(key), createRevision);
+
+    /// <summary>As above, for a key given as bytes.</summary>
+    public static Compare CreateRevisionIs(ByteString key, long createRevision) => new()
     {
-        Key = Bytes(key),
+        Key = key,
         Target = Compare.Types.CompareTarget.Create,
         Result = Compare.Types.CompareResult.Equal,
         CreateRevision = createRevision,
     };
 
     /// <summary>Deletes <paramref name="key"/> only while it is the incarnation created at <paramref name="createRevision"/>, so a stale handle never deletes a newer holder's key.</summary>
-    public static TxnRequest DeleteIfOwned(string key, long createRevision)
+    public static TxnRequest DeleteIfOwned(string key, long createRevision) => DeleteIfOwned(Bytes(key), createRevision);
+
+    /// <summary>As above, for a key given as bytes.</summary>
+    public static TxnRequest DeleteIfOwned(ByteString key, long createRevision)
     {
         var txn = new TxnRequest();
         txn.Compare.Add(CreateRevisionIs(key, createRevision));
-        txn.Success.Add(new RequestOp { RequestDeleteRange = new DeleteRangeRequest { Key = Bytes(key) } });
+        txn.Success.Add(new RequestOp { RequestDeleteRange = new DeleteRangeRequest { Key = key } });
         return txn;
     }
 

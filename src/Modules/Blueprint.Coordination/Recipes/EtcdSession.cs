@@ -24,9 +24,13 @@ namespace Blueprint.Coordination.Recipes;
 /// </remarks>
 public sealed class EtcdSession : IAsyncDisposable
 {
+    /// <summary>The TTL etcd's client asks for when none is given, and etcd's lock and election services grant for a request without a lease.</summary>
+    internal const int DefaultTtlSeconds = 60;
+
     private readonly CancellationTokenSource _lost;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _keepAlive;
+    private readonly bool _orphan;
     private int _disposed;
 
     private EtcdSession(CallInvoker etcd, long leaseId, TimeSpan ttl, TimeSpan left)
@@ -38,6 +42,17 @@ public sealed class EtcdSession : IAsyncDisposable
         Ttl = ttl;
         _lost = new CancellationTokenSource(left > TimeSpan.Zero ? left : TimeSpan.Zero);
         _keepAlive = Task.Run(KeepAliveAsync);
+    }
+
+    private EtcdSession(CallInvoker etcd, long leaseId)
+    {
+        Kv = new KV.KVClient(etcd);
+        Watch = new Etcd.Rpc.Watch.WatchClient(etcd);
+        Lease = new Lease.LeaseClient(etcd);
+        LeaseId = leaseId;
+        _orphan = true;
+        _lost = new CancellationTokenSource();
+        _keepAlive = Task.CompletedTask;
     }
 
     /// <summary>The lease every key of this session is attached to.</summary>
@@ -60,13 +75,38 @@ public sealed class EtcdSession : IAsyncDisposable
     /// <param name="ttlSeconds">The lease TTL in seconds; the server may round it up to its minimum. <value>1 or more; default 60, as etcd's own client.</value></param>
     /// <param name="cancellationToken">Cancels the grant.</param>
     /// <exception cref="RpcException">The grant failed or its deadline passed.</exception>
-    public static async Task<EtcdSession> CreateAsync(CallInvoker etcd, int ttlSeconds = 60, CancellationToken cancellationToken = default)
+    public static async Task<EtcdSession> CreateAsync(CallInvoker etcd, int ttlSeconds = DefaultTtlSeconds, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(etcd);
         ArgumentOutOfRangeException.ThrowIfLessThan(ttlSeconds, 1);
-        var lease = new Lease.LeaseClient(etcd);
         var sentAt = DateTime.UtcNow;
-        var granted = await lease.LeaseGrantAsync(
+        var granted = await GrantAsync(etcd, ttlSeconds, cancellationToken).ConfigureAwait(false);
+        var ttl = TimeSpan.FromSeconds(granted.TTL);
+        return new EtcdSession(etcd, granted.ID, ttl, ttl - (DateTime.UtcNow - sentAt));
+    }
+
+    /// <summary>
+    /// A session on a lease someone else keeps alive (etcd's <c>Session.Orphan</c>, as its lock and election services
+    /// use): no keep-alive, no revoke on dispose, and <see cref="Lost"/> fires only on dispose; a lease that ends
+    /// shows as the session's keys being deleted. Lease 0 grants a new lease of <see cref="DefaultTtlSeconds"/>
+    /// that nobody keeps alive, as etcd's services do.
+    /// </summary>
+    internal static async Task<EtcdSession> OrphanAsync(CallInvoker etcd, long leaseId, CancellationToken cancellationToken)
+    {
+        if (leaseId == 0)
+        {
+            leaseId = (await GrantAsync(etcd, DefaultTtlSeconds, cancellationToken).ConfigureAwait(false)).ID;
+        }
+
+        return new EtcdSession(etcd, leaseId);
+    }
+
+    /// <summary>A session that only reads (an election's leader): no lease of its own.</summary>
+    internal static EtcdSession Reader(CallInvoker etcd) => new(etcd, leaseId: 0);
+
+    private static async Task<LeaseGrantResponse> GrantAsync(CallInvoker etcd, int ttlSeconds, CancellationToken cancellationToken)
+    {
+        var granted = await new Lease.LeaseClient(etcd).LeaseGrantAsync(
             new LeaseGrantRequest { TTL = ttlSeconds },
             deadline: RecipeTimeouts.CallDeadline(),
             cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -75,8 +115,7 @@ public sealed class EtcdSession : IAsyncDisposable
             throw new RpcException(new Status(StatusCode.Unknown, $"lease grant failed: {granted.Error}"));
         }
 
-        var ttl = TimeSpan.FromSeconds(granted.TTL);
-        return new EtcdSession(etcd, granted.ID, ttl, ttl - (DateTime.UtcNow - sentAt));
+        return granted;
     }
 
     /// <summary>
@@ -93,6 +132,13 @@ public sealed class EtcdSession : IAsyncDisposable
 
         await _stop.CancelAsync().ConfigureAwait(false);
         await _keepAlive.ConfigureAwait(false);
+        if (_orphan)
+        {
+            await _lost.CancelAsync().ConfigureAwait(false);
+            _stop.Dispose();
+            return;
+        }
+
         try
         {
             using var timeout = new CancellationTokenSource(RecipeTimeouts.Revoke);

@@ -191,9 +191,10 @@ internal static class KeyQueue
                 await DeleteQuietlyAsync(session, key, createRevision).ConfigureAwait(false);
             }
         }
-        catch (RpcException)
+        catch (Exception error) when (error is RpcException or ObjectDisposedException)
         {
-            // The join failed or its answer was lost: a key it wrote, if any, goes with the lease.
+            // The join failed or its answer was lost, or the channel was closed meanwhile (the member is stopping):
+            // a key it wrote, if any, goes with the lease.
         }
         finally
         {
@@ -224,11 +225,9 @@ internal static class KeyQueue
                 }
             }
         }
-        catch (RpcException)
+        catch (Exception error) when (error is RpcException or OperationCanceledException or ObjectDisposedException)
         {
-        }
-        catch (OperationCanceledException)
-        {
+            // Left to the lease (a closed channel: the member that ran this is stopping).
         }
     }
 

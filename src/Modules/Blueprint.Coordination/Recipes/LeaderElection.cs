@@ -66,15 +66,19 @@ public sealed class LeaderElection
 
     /// <summary>The current leader's key, value and fencing token (its key's create revision), or null when nobody leads.</summary>
     /// <exception cref="RpcException">etcd failed the read or its deadline passed.</exception>
-    public async Task<(string Key, string Value, long FencingToken)?> LeaderAsync(CancellationToken cancellationToken = default)
+    public async Task<(string Key, string Value, long FencingToken)?> LeaderAsync(CancellationToken cancellationToken = default) =>
+        await LeaderKeyAsync(cancellationToken).ConfigureAwait(false) is { } leader
+            ? (leader.Key.ToStringUtf8(), leader.Value.ToStringUtf8(), leader.CreateRevision)
+            : null;
+
+    /// <summary>The current leader's whole key-value, or null when nobody leads.</summary>
+    internal async Task<KeyValue?> LeaderKeyAsync(CancellationToken cancellationToken)
     {
         var leader = await _session.Kv.RangeAsync(
             EtcdKeys.FirstCreated(_prefix),
             deadline: RecipeTimeouts.CallDeadline(),
             cancellationToken: cancellationToken).ConfigureAwait(false);
-        return leader.Kvs.Count == 0
-            ? null
-            : (leader.Kvs[0].Key.ToStringUtf8(), leader.Kvs[0].Value.ToStringUtf8(), leader.Kvs[0].CreateRevision);
+        return leader.Kvs.Count == 0 ? null : leader.Kvs[0];
     }
 
     /// <summary>
@@ -86,12 +90,21 @@ public sealed class LeaderElection
     /// </summary>
     public async IAsyncEnumerable<string> ObserveAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        await foreach (var leader in ObserveLeaderKeysAsync(cancellationToken).ConfigureAwait(false))
+        {
+            yield return leader.Value.ToStringUtf8();
+        }
+    }
+
+    /// <summary>As <see cref="ObserveAsync"/>, the leader's whole key-value each time.</summary>
+    internal async IAsyncEnumerable<KeyValue> ObserveLeaderKeysAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
         (ByteString Key, long ModRevision)? last = null;
         while (true)
         {
             var next = await NextProclamationAsync(last, cancellationToken).ConfigureAwait(false);
             last = (next.Key, next.ModRevision);
-            yield return next.Value.ToStringUtf8();
+            yield return next;
         }
     }
 

@@ -58,15 +58,21 @@ public sealed class LeadershipHandle : IAsyncDisposable
     public ValueTask DisposeAsync() => _key.DisposeAsync();
 
     /// <summary>Puts <paramref name="value"/> on <paramref name="key"/> only while it is the incarnation created at <paramref name="createRevision"/>.</summary>
-    internal static async Task PutIfOwnedAsync(EtcdSession session, string key, long createRevision, string value, CancellationToken cancellationToken)
+    internal static Task PutIfOwnedAsync(EtcdSession session, string key, long createRevision, string value, CancellationToken cancellationToken) =>
+        PutIfOwnedAsync(session, EtcdKeys.Bytes(key), createRevision, ByteString.CopyFromUtf8(value), cancellationToken);
+
+    /// <summary>As above, with the key and value as bytes; answers the transaction.</summary>
+    internal static async Task<TxnResponse> PutIfOwnedAsync(EtcdSession session, ByteString key, long createRevision, ByteString value, CancellationToken cancellationToken)
     {
         var txn = new TxnRequest();
         txn.Compare.Add(EtcdKeys.CreateRevisionIs(key, createRevision));
-        txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = EtcdKeys.Bytes(key), Value = ByteString.CopyFromUtf8(value), Lease = session.LeaseId } });
+        txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = key, Value = value, Lease = session.LeaseId } });
         var answer = await session.Kv.TxnAsync(txn, deadline: RecipeTimeouts.CallDeadline(), cancellationToken: cancellationToken).ConfigureAwait(false);
         if (!answer.Succeeded)
         {
-            throw new NotLeaderException($"{key} is no longer the key created at revision {createRevision}");
+            throw new NotLeaderException($"{key.ToStringUtf8()} is no longer the key created at revision {createRevision}");
         }
+
+        return answer;
     }
 }

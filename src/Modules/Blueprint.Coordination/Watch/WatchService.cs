@@ -23,9 +23,13 @@ public sealed class WatchService(MvccStore store, IResponseHeaderSource headers,
         ArgumentNullException.ThrowIfNull(requestStream);
         ArgumentNullException.ThrowIfNull(responseStream);
         ArgumentNullException.ThrowIfNull(context);
-        using var slot = streams?.Enter();
+        await Etcd.StreamGate.ServeAsync(streams, context, ended => ServeAsync(requestStream, responseStream, ended)).ConfigureAwait(false);
+    }
+
+    private async Task ServeAsync(IAsyncStreamReader<WatchRequest> requestStream, IServerStreamWriter<WatchResponse> responseStream, CancellationToken ended)
+    {
         using var stream = new WatchSession(store, headers, options, timeProvider);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, streams?.Stopping ?? CancellationToken.None);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ended);
         var sending = stream.RunAsync((response, token) => responseStream.WriteAsync(response, token), stop.Token);
         var receiving = ReceiveAsync(requestStream, stream, stop.Token);
         try
