@@ -117,7 +117,8 @@ public sealed class CoordinationModule : IBlueprintModule
         yield return new ModulePort("Raft peers", options.RaftPort, "--raft-port");
     }
 
-    private static int MessageBytesMax(CoordinationOptions options) => options.RequestBytesMax + (64 * 1024);
+    /// <summary>The largest gRPC message on the etcd port: the largest request and room for its envelope.</summary>
+    internal static int MessageBytesMax(CoordinationOptions options) => options.RequestBytesMax + (64 * 1024);
 
     internal static string ClientHost(string bind) => bind switch
     {

@@ -52,7 +52,7 @@ public sealed class BlueprintRecipeTests : RecipeTests
     }
 
     [Fact]
-    public async Task LockAndElectionServices_NameThatIsNotUtf8_AreRefusedNotAltered()
+    public async Task LockAndElectionServices_NamesNotUtf8OrEmpty_AreRefusedNotAltered()
     {
         var etcd = await EtcdAsync();
         var notUtf8 = Google.Protobuf.ByteString.CopyFrom(0x6c, 0xff, 0xfe);
@@ -63,6 +63,10 @@ public sealed class BlueprintRecipeTests : RecipeTests
         var campaigning = await Assert.ThrowsAsync<RpcException>(() => new Etcd.Election.Election.ElectionClient(etcd).CampaignAsync(
             new Etcd.Election.CampaignRequest { Name = Google.Protobuf.ByteString.CopyFromUtf8("e"), Value = notUtf8 }, deadline: DateTime.UtcNow + Deadline, cancellationToken: Ct).ResponseAsync);
         Assert.Equal("blueprint: the campaign value is not UTF-8 text", campaigning.Status.Detail);
+        var unnamed = await Assert.ThrowsAsync<RpcException>(() => new Etcd.Election.Election.ElectionClient(etcd).LeaderAsync(
+            new Etcd.Election.LeaderRequest(), deadline: DateTime.UtcNow + Deadline, cancellationToken: Ct).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, unnamed.StatusCode);
+        Assert.Equal("blueprint: the election name is empty", unnamed.Status.Detail);
     }
 
     private sealed class Owner(TestNode node, GrpcChannel channel) : IAsyncDisposable

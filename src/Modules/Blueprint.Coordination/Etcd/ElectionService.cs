@@ -17,7 +17,7 @@ internal sealed class ElectionService(EtcdServer server, SelfChannel self, Strea
 {
     public override Task<CampaignResponse> Campaign(CampaignRequest request, ServerCallContext context)
     {
-        string name = RecipeRequests.Text(request.Name, "election name");
+        string name = RecipeRequests.Name(request.Name, "election name");
         string value = RecipeRequests.Text(request.Value, "campaign value");
         return RecipeRequests.OnCallersLeaseAsync(self, request.Lease, "election: session is expired", context, streams, async (session, cancellationToken) =>
         {
@@ -25,7 +25,7 @@ internal sealed class ElectionService(EtcdServer server, SelfChannel self, Strea
             var leading = await new LeaderElection(session, name).CampaignAsync(value, cancellationToken).ConfigureAwait(false);
             return new CampaignResponse
             {
-                Header = server.Header(Math.Max(server.Store.Revision, leading.FencingToken)),
+                Header = RecipeRequests.Header(server, leading.FencingToken),
                 Leader = new LeaderKey { Name = request.Name, Key = ByteString.CopyFromUtf8(leading.Key), Rev = leading.FencingToken, Lease = session.LeaseId },
             };
         });
@@ -43,16 +43,16 @@ internal sealed class ElectionService(EtcdServer server, SelfChannel self, Strea
 
     public override async Task<LeaderResponse> Leader(LeaderRequest request, ServerCallContext context)
     {
-        string name = RecipeRequests.Text(request.Name, "election name");
+        string name = RecipeRequests.Name(request.Name, "election name");
         await using var session = EtcdSession.Reader(self.Invoker);
         var leader = await RecipeRequests.RelayAsync(() => new LeaderElection(session, name).LeaderKeyAsync(context.CancellationToken)).ConfigureAwait(false)
             ?? throw RecipeRequests.NoLeader();
-        return new LeaderResponse { Header = server.Header(Math.Max(server.Store.Revision, leader.ModRevision)), Kv = leader };
+        return new LeaderResponse { Header = RecipeRequests.Header(server, leader.ModRevision), Kv = leader };
     }
 
     public override Task Observe(LeaderRequest request, IServerStreamWriter<LeaderResponse> responseStream, ServerCallContext context)
     {
-        string name = RecipeRequests.Text(request.Name, "election name");
+        string name = RecipeRequests.Name(request.Name, "election name");
 
         // The watch the observation holds is what counts among the member's streams.
         return StreamGate.ServeAsync(streams, context, async stop =>
@@ -62,7 +62,7 @@ internal sealed class ElectionService(EtcdServer server, SelfChannel self, Strea
             {
                 await foreach (var leader in new LeaderElection(session, name).ObserveLeaderKeysAsync(stop).ConfigureAwait(false))
                 {
-                    await responseStream.WriteAsync(new LeaderResponse { Header = server.Header(Math.Max(server.Store.Revision, leader.ModRevision)), Kv = leader }, stop).ConfigureAwait(false);
+                    await responseStream.WriteAsync(new LeaderResponse { Header = RecipeRequests.Header(server, leader.ModRevision), Kv = leader }, stop).ConfigureAwait(false);
                 }
             }
             catch (RpcException error) when (!stop.IsCancellationRequested)

@@ -17,14 +17,14 @@ internal sealed class LockService(EtcdServer server, SelfChannel self, StreamGat
 {
     public override Task<LockResponse> Lock(LockRequest request, ServerCallContext context)
     {
-        string name = RecipeRequests.Text(request.Name, "lock name");
+        string name = RecipeRequests.Name(request.Name, "lock name");
         return RecipeRequests.OnCallersLeaseAsync(self, request.Lease, "mutex: session is expired", context, streams, async (session, cancellationToken) =>
         {
             // Not disposed: disposing the handle would release the lock, which now belongs to the caller.
             var held = await new DistributedLock(session, name).AcquireAsync(cancellationToken).ConfigureAwait(false);
             return new LockResponse
             {
-                Header = server.Header(Math.Max(server.Store.Revision, held.FencingToken)),
+                Header = RecipeRequests.Header(server, held.FencingToken),
                 Key = ByteString.CopyFromUtf8(held.Key),
             };
         });

@@ -5,22 +5,28 @@ using Grpc.Core;
 
 namespace Blueprint.Coordination.Etcd;
 
-/// <summary>What the lock and election services share: reading names, the errors etcd's services answer, the wait's bounds.</summary>
+/// <summary>What the lock and election services share: reading names and values, response headers, and the errors etcd's services answer.</summary>
 internal static class RecipeRequests
 {
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    /// <summary>
-    /// The text of a lock or election name (or a campaign value). etcd takes any bytes; the recipes here work on
-    /// strings, so a name that is not UTF-8 is refused rather than silently changed.
-    /// </summary>
-    public static string Text(ByteString bytes, string what)
+    /// <summary>A lock or election name: non-empty <see cref="Text"/> (etcd would use the prefix "/"; refused here as a mistake).</summary>
+    public static string Name(ByteString bytes, string what)
     {
-        if (bytes.IsEmpty && what.EndsWith("name", StringComparison.Ordinal))
+        if (bytes.IsEmpty)
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, $"blueprint: the {what} is empty"));
         }
 
+        return Text(bytes, what);
+    }
+
+    /// <summary>
+    /// The text of a name or a campaign value. etcd takes any bytes; the recipes here work on strings, so bytes that
+    /// are not UTF-8 are refused rather than silently changed.
+    /// </summary>
+    public static string Text(ByteString bytes, string what)
+    {
         try
         {
             return StrictUtf8.GetString(bytes.Span);
@@ -30,6 +36,12 @@ internal static class RecipeRequests
             throw new RpcException(new Status(StatusCode.InvalidArgument, $"blueprint: the {what} is not UTF-8 text"));
         }
     }
+
+    /// <summary>
+    /// A header no older than <paramref name="seen"/>, a revision the answer speaks for: a write the recipe made through
+    /// the leader may not be applied on this member yet.
+    /// </summary>
+    public static Rpc.ResponseHeader Header(EtcdServer server, long seen) => server.Header(Math.Max(server.Store.Revision, seen));
 
     /// <summary>
     /// Runs a recipe step for a caller on the caller's lease (an orphan session: the caller keeps the lease alive) and

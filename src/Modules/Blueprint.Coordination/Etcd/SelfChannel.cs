@@ -25,7 +25,8 @@ internal sealed class SelfChannel(Microsoft.Extensions.Options.IOptions<Blueprin
                 KeepAlivePingDelay = KeepAlivePing,
                 KeepAlivePingTimeout = KeepAlivePing,
             },
-            MaxReceiveMessageSize = CoordinationOptions.RequestBytesMaxAllowed + (64 * 1024),
+            MaxReceiveMessageSize = CoordinationModule.MessageBytesMax(options.Value),
+            MaxSendMessageSize = CoordinationModule.MessageBytesMax(options.Value),
         }));
 
     /// <summary>A call invoker on this member's etcd API.</summary>
