@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Hosting;
@@ -5,11 +6,12 @@ using Microsoft.Extensions.Hosting;
 namespace Blueprint.Hosting;
 
 /// <summary>
-/// One Blueprint module: a project under <c>src/Modules</c> that registers its services, maps its
-/// endpoints and describes what it listens on. The node composes the enabled modules; adding a
-/// module touches its own project plus one line in the node's module list.
+/// One Blueprint module: a project under <c>src/Modules</c> that registers its services, maps its endpoints,
+/// declares its listeners and flags, and may add CLI verbs. The node composes the enabled modules; adding a
+/// module is its own project plus one line in the node's <c>ModuleCatalog</c>. A module object holds no state
+/// (state lives in the services it registers): one instance may describe several nodes.
 /// </summary>
-public interface IBlueprintModule
+public interface IBlueprintModule : IVerbSource
 {
     /// <summary>The short name used by <c>--modules</c> and in configuration, for example <c>kv</c>.</summary>
     string Name { get; }
@@ -35,23 +37,48 @@ public interface IBlueprintModule
     }
 
     /// <summary>Maps the module's HTTP endpoints, if it has any.</summary>
-    void MapEndpoints(IEndpointRouteBuilder endpoints);
+    void MapEndpoints(IEndpointRouteBuilder endpoints)
+    {
+    }
 
-    /// <summary>The endpoints the running module offers (ports, URLs), for the banner and the home page.</summary>
-    IEnumerable<ModuleEndpoint> DescribeEndpoints(IServiceProvider services);
+    /// <summary>
+    /// The ports the module listens on. The node opens each (on its bind address), checks it before the start,
+    /// prints it in the banner and makes its flag; endpoints are pinned to one with <c>RequireLocalPort</c>.
+    /// </summary>
+    IReadOnlyList<ModuleListener> Listeners => [];
 
-    /// <summary>The TCP ports the module will listen on, checked before anything starts.</summary>
-    IEnumerable<ModulePort> DescribePorts(IServiceProvider services);
+    /// <summary>The module's <c>blueprint run</c> flags other than its listeners' ports.</summary>
+    IReadOnlyList<ModuleFlag> Flags => [];
+
+    /// <summary>What the running module offers besides its listeners (HTTP paths, external engines), for the banner and the home page.</summary>
+    IEnumerable<ModuleEndpoint> DescribeEndpoints(IServiceProvider services) => [];
+
+    /// <inheritdoc />
+    IEnumerable<Command> IVerbSource.CreateVerbs(ModuleCatalog catalog) => [];
 }
 
-/// <summary>A TCP port a module listens on.</summary>
-/// <param name="Protocol">What speaks there, for example <c>RESP</c>.</param>
-/// <param name="Port">The port.</param>
-/// <param name="Flag">The command-line flag that changes it, for example <c>--resp-port</c>.</param>
-public sealed record ModulePort(string Protocol, int Port, string Flag);
+/// <summary>Something that adds verbs to the <c>blueprint</c> command line: a module, or a tool such as <c>lab</c> or <c>sim</c>.</summary>
+public interface IVerbSource
+{
+    /// <summary>Creates the verbs (top-level commands with their subcommands).</summary>
+    /// <param name="catalog">Every module of this build, for verbs that work on a node's configuration or data.</param>
+    IEnumerable<Command> CreateVerbs(ModuleCatalog catalog);
+}
 
 /// <summary>An endpoint a module offers.</summary>
 /// <param name="Name">What it is, for example <c>RESP</c>.</param>
 /// <param name="Address">Where it is, for example <c>redis://127.0.0.1:6379</c>.</param>
 /// <param name="Hint">A command or path that shows it working, or empty.</param>
 public sealed record ModuleEndpoint(string Name, string Address, string Hint = "");
+
+/// <summary>Verb sources made from command factories, for tools that know nothing of the module contract.</summary>
+public static class VerbSource
+{
+    /// <summary>A verb source whose verb <paramref name="create"/> makes.</summary>
+    public static IVerbSource Of(Func<Command> create) => new FactoryVerbSource(create);
+
+    private sealed class FactoryVerbSource(Func<Command> create) : IVerbSource
+    {
+        public IEnumerable<Command> CreateVerbs(ModuleCatalog catalog) => [create()];
+    }
+}

@@ -35,6 +35,25 @@ public sealed class NodeOptions : IValidatableObject
     /// <summary>The bind address, parsed.</summary>
     public IPAddress BindAddress => IPAddress.TryParse(Bind, out var address) ? address : IPAddress.Loopback;
 
+    /// <summary>
+    /// The host a client on this machine uses to reach a listener on <see cref="Bind"/>: the loopback address for a
+    /// wildcard bind, the address itself otherwise (IPv6 in brackets), ready for a URL or <c>host:port</c>.
+    /// </summary>
+    public string ClientHost => ClientHostFor(Bind);
+
+    /// <summary>The host a local client uses to reach a listener bound to <paramref name="bind"/> (see <see cref="ClientHost"/>).</summary>
+    public static string ClientHostFor(string bind)
+    {
+        ArgumentNullException.ThrowIfNull(bind);
+        return bind switch
+        {
+            "0.0.0.0" => "127.0.0.1",
+            "::" => "[::1]",
+            _ when bind.Contains(':', StringComparison.Ordinal) => $"[{bind}]",
+            _ => bind,
+        };
+    }
+
     /// <summary>The module names asked for, lower-cased; empty means all.</summary>
     public IReadOnlyList<string> ModuleNames =>
         Modules.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)

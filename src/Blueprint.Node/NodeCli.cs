@@ -1,68 +1,78 @@
 using System.CommandLine;
 using Blueprint.Hosting;
-using Blueprint.Lab;
 
 namespace Blueprint.Node;
 
-/// <summary>The command line of <c>blueprint</c>: <c>run</c> (the default), <c>version</c>, <c>lab</c>, <c>shortener</c>, <c>sim</c> and <c>cluster</c>.</summary>
+/// <summary>
+/// The command line of <c>blueprint</c>: <c>run</c> (the default) with the node's flags and every listener's and module's
+/// flags from the catalog, <c>version</c>, and the verbs the catalog's tools and modules contribute.
+/// </summary>
 public static class NodeCli
 {
+    /// <summary>Parses <paramref name="args"/> and runs the verb with this build's catalog; returns the process exit code.</summary>
+    public static Task<int> RunAsync(string[] args) => RunAsync(args, BlueprintCatalog.Create(), Console.Out, Console.Error);
+
     /// <summary>Parses <paramref name="args"/> and runs the verb; returns the process exit code.</summary>
-    public static async Task<int> RunAsync(string[] args)
+    /// <param name="args">The arguments.</param>
+    /// <param name="catalog">The modules and tools.</param>
+    /// <param name="output">Where the banner, help and verbs' output go.</param>
+    /// <param name="error">Where problems go.</param>
+    public static async Task<int> RunAsync(string[] args, ModuleCatalog catalog, TextWriter output, TextWriter error)
     {
-        var root = CreateRootCommand();
+        ArgumentNullException.ThrowIfNull(error);
+        var root = CreateRootCommand(catalog, output);
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            foreach (var error in parse.Errors)
+            foreach (var problem in parse.Errors)
             {
-                await Console.Error.WriteLineAsync($"blueprint: {error.Message}").ConfigureAwait(false);
+                await error.WriteLineAsync($"blueprint: {problem.Message}").ConfigureAwait(false);
             }
 
             return StartupFailure.ExitCode;
         }
 
         // The node handles SIGINT/SIGTERM itself (graceful drain); the parser must not cut it short.
-        return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }).ConfigureAwait(false);
+        return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null, Output = output, Error = error }).ConfigureAwait(false);
     }
 
-    /// <summary>Creates the root command with every verb.</summary>
-    public static RootCommand CreateRootCommand()
+    /// <summary>Creates the root command of this build's catalog.</summary>
+    public static RootCommand CreateRootCommand() => CreateRootCommand(BlueprintCatalog.Create(), Console.Out);
+
+    /// <summary>Creates the root command with every verb of <paramref name="catalog"/>.</summary>
+    public static RootCommand CreateRootCommand(ModuleCatalog catalog, TextWriter output)
     {
-        var run = CreateRunCommand(out var runOptions);
+        ArgumentNullException.ThrowIfNull(catalog);
+        var run = CreateRunCommand(catalog, output, out var runOptions);
         var root = new RootCommand("Blueprint: the system-design cheat sheet made real. With no verb, runs a node.");
         foreach (var option in runOptions)
         {
             root.Options.Add(option);
         }
 
-        root.SetAction((parse, cancellationToken) => RunNodeAsync(parse, runOptions, cancellationToken));
+        root.SetAction((parse, cancellationToken) => RunNodeAsync(parse, catalog, runOptions, output, cancellationToken));
         root.Subcommands.Add(run);
         root.Subcommands.Add(CreateVersionCommand());
-        root.Subcommands.Add(LabCommand.Create());
+        foreach (var source in catalog.Tools.Concat<IVerbSource>(catalog.Modules))
+        {
+            foreach (var verb in source.CreateVerbs(catalog))
+            {
+                root.Subcommands.Add(verb);
+            }
+        }
+
         root.Subcommands.Add(ShortenerCommand.Create());
-        root.Subcommands.Add(SimCommand.Create());
-        root.Subcommands.Add(ClusterCommand.Create());
         return root;
     }
 
-    private static Command CreateRunCommand(out IReadOnlyList<Option> options)
+    /// <summary>The flags of <c>run</c>: one per entry of the catalog's flag table; ports parse as numbers.</summary>
+    private static Command CreateRunCommand(ModuleCatalog catalog, TextWriter output, out IReadOnlyList<Option> options)
     {
-        options =
-        [
-            new Option<string>("--data-dir") { Description = "Directory for every module's files (default ./.blueprint)." },
-            new Option<string>("--bind") { Description = "Address every listener binds (default 127.0.0.1)." },
-            new Option<int>("--http-port") { Description = "HTTP port (default 8080)." },
-            new Option<int>("--resp-port") { Description = "RESP (Redis protocol) port of the kv module (default 6379)." },
-            new Option<string>("--modules") { Description = $"Comma list of modules to run (default all: {string.Join(",", ModuleCatalog.Names)})." },
-            new Option<string>("--log-format") { Description = "text or json (default text)." },
-            new Option<int>("--etcd-port") { Description = "etcd v3 gRPC port of the coordination module (default 2379)." },
-            new Option<int>("--raft-port") { Description = "Raft peer port of the coordination module (default 2380)." },
-            new Option<string>("--node-id") { Description = "This member's name in --initial-cluster (default n1)." },
-            new Option<string>("--initial-cluster") { Description = "Every member as name=http://host:raftport, comma separated, as etcd's flag (default: this node alone)." },
-            new Option<string>("--initial-cluster-state") { Description = "new (bootstrap) or existing (join a cluster this member was added to); default new." },
-            new Option<string>("--member-id") { Description = "With --initial-cluster-state existing: the id member add printed for this member (hex)." },
-        ];
+        var portKeys = catalog.Modules.SelectMany(module => module.Listeners).Append(ModuleCatalog.HttpListener)
+            .Select(listener => listener.ConfigKey).ToHashSet(StringComparer.Ordinal);
+        options = [.. catalog.RunFlags.Select(flag => portKeys.Contains(flag.ConfigKey)
+            ? (Option)new Option<int>(flag.Flag) { Description = flag.Description }
+            : new Option<string>(flag.Flag) { Description = flag.Flag == "--modules" ? $"Comma list of modules to run (default all: {string.Join(",", catalog.Names)})." : flag.Description })];
         var run = new Command("run", "Run a node with the enabled modules.");
         foreach (var option in options)
         {
@@ -70,7 +80,7 @@ public static class NodeCli
         }
 
         var bound = options;
-        run.SetAction((parse, cancellationToken) => RunNodeAsync(parse, bound, cancellationToken));
+        run.SetAction((parse, cancellationToken) => RunNodeAsync(parse, catalog, bound, output, cancellationToken));
         return run;
     }
 
@@ -82,7 +92,7 @@ public static class NodeCli
     }
 
     /// <summary>Maps the flags that were given (and only those) onto configuration keys.</summary>
-    internal static Dictionary<string, string?> ToOverrides(ParseResult parse, IReadOnlyList<Option> options)
+    internal static Dictionary<string, string?> ToOverrides(ParseResult parse, ModuleCatalog catalog, IReadOnlyList<Option> options)
     {
         var overrides = new Dictionary<string, string?>();
         foreach (var option in options)
@@ -90,21 +100,22 @@ public static class NodeCli
             var result = parse.GetResult(option);
             if (result is { Implicit: false } && result.Tokens.Count > 0)
             {
-                overrides[NodeFlags.KeyByFlag[option.Name]] = result.Tokens[^1].Value;
+                overrides[catalog.KeyByFlag[option.Name]] = result.Tokens[^1].Value;
             }
         }
 
         return overrides;
     }
 
-    private static async Task<int> RunNodeAsync(ParseResult parse, IReadOnlyList<Option> options, CancellationToken cancellationToken)
+    private static async Task<int> RunNodeAsync(ParseResult parse, ModuleCatalog catalog, IReadOnlyList<Option> options, TextWriter output, CancellationToken cancellationToken)
     {
         BlueprintNode? node = null;
+        var error = parse.InvocationConfiguration.Error;
         try
         {
-            node = BlueprintNode.Create(ToOverrides(parse, options));
+            node = BlueprintNode.Create(catalog, ToOverrides(parse, catalog, options));
             await node.StartAsync(cancellationToken).ConfigureAwait(false);
-            Banner.Write(Console.Out, node);
+            NodeBanner.Write(output, node);
             using var orphaned = new CancellationTokenSource();
             var watch = ParentWatch.StopWhenParentExitsAsync(node, orphaned.Token);
             await node.App.WaitForShutdownAsync(CancellationToken.None).ConfigureAwait(false);
@@ -112,11 +123,11 @@ public static class NodeCli
             await watch.ConfigureAwait(false);
             return 0;
         }
-        catch (Exception e) when (StartupFailure.Describe(e) is { } lines)
+        catch (Exception e) when (StartupFailure.Describe(e, catalog) is { } lines)
         {
             foreach (var line in lines)
             {
-                await Console.Error.WriteLineAsync($"blueprint: {line}").ConfigureAwait(false);
+                await error.WriteLineAsync($"blueprint: {line}").ConfigureAwait(false);
             }
 
             return StartupFailure.ExitCode;

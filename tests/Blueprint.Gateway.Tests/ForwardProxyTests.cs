@@ -219,7 +219,7 @@ public sealed class ForwardProxyTests
         await using var node = await TestNode.StartAsync(settings: new Dictionary<string, string?> { ["Node:Modules"] = "gateway" }, cancellationToken: Cancel);
         var addresses = node.Node.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
         Assert.Equal([node.Node.HttpAddress.ToString().TrimEnd('/')], addresses.ToArray());
-        Assert.DoesNotContain(node.Node.Modules.SelectMany(module => module.DescribePorts(node.Node.Services)), port => port.Flag == "Gateway:ForwardProxy:Port");
+        Assert.DoesNotContain(node.Node.Listeners, active => active.Listener.ConfigKey == "Gateway:ForwardProxy:Port");
     }
 
     [Fact]

@@ -1,25 +1,50 @@
-using Blueprint.Node;
+using System.Globalization;
+using Blueprint.Hosting;
 using StackExchange.Redis;
 
 namespace Blueprint.Testing;
 
 /// <summary>
 /// A real node started in-process on free loopback ports with its own data directory, for
-/// integration tests. Dispose stops it gracefully; the data directory is deleted unless the test
-/// passed one in (to restart a node on the same data).
+/// integration tests. Every listener the catalog's modules declare gets a free port (unless the test
+/// sets its key, or the listener is an optional one that port 0 turns off). Dispose stops it
+/// gracefully; the data directory is deleted unless the test passed one in (to restart a node on the same data).
 /// </summary>
 public sealed class TestNode : IAsyncDisposable
 {
     private readonly TempDirectory? _ownedDirectory;
+    private readonly IReadOnlyDictionary<string, string?> _settings;
     private ConnectionMultiplexer? _redis;
 
-    private TestNode(BlueprintNode node, string dataDir, int respPort, TempDirectory? ownedDirectory)
+    private TestNode(BlueprintNode node, string dataDir, IReadOnlyDictionary<string, string?> settings, TempDirectory? ownedDirectory)
     {
         Node = node;
         DataDir = dataDir;
-        RespPort = respPort;
+        _settings = settings;
         _ownedDirectory = ownedDirectory;
         Http = new HttpClient { BaseAddress = node.HttpAddress, Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    /// <summary>
+    /// The modules test nodes compose unless a test passes its own catalog: each test assembly sets it once, to the
+    /// modules it tests and those they require (see <c>TestCatalog.cs</c> in each test project).
+    /// </summary>
+    public static ModuleCatalog? DefaultCatalog { get; set; }
+
+    /// <summary>The catalog in use: <see cref="DefaultCatalog"/>, which the test assembly must have set.</summary>
+    public static ModuleCatalog RequireCatalog() =>
+        DefaultCatalog ?? throw new InvalidOperationException("TestNode.DefaultCatalog is not set: set it in the test assembly (TestCatalog.cs)");
+
+    /// <summary>
+    /// Free ports for every listener of <paramref name="catalog"/> that is not optional, by configuration key: what makes
+    /// parallel nodes (in-process or as processes) never meet on a port.
+    /// </summary>
+    public static Dictionary<string, string?> FreeListenerPorts(ModuleCatalog catalog)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return catalog.Modules.SelectMany(module => module.Listeners)
+            .Where(listener => !listener.OffWhenZero)
+            .ToDictionary(listener => listener.ConfigKey, _ => (string?)FreePorts.Next().ToString(CultureInfo.InvariantCulture));
     }
 
     /// <summary>The node.</summary>
@@ -28,8 +53,11 @@ public sealed class TestNode : IAsyncDisposable
     /// <summary>The node's data directory.</summary>
     public string DataDir { get; }
 
-    /// <summary>The RESP port of the embedded KV.</summary>
-    public int RespPort { get; }
+    /// <summary>The port configured for a listener's key (such as <c>Kv:Port</c>).</summary>
+    public int PortOf(string configKey) => int.Parse(_settings[configKey]!, CultureInfo.InvariantCulture);
+
+    /// <summary>The RESP port of the embedded KV (<c>Kv:Port</c>), which most data-module tests talk to.</summary>
+    public int RespPort => PortOf("Kv:Port");
 
     /// <summary>A client for the node's HTTP port.</summary>
     public HttpClient Http { get; }
@@ -48,7 +76,16 @@ public sealed class TestNode : IAsyncDisposable
         StartAsync(dataDir, settings, null, cancellationToken);
 
     /// <summary>Starts a node with registrations that win over the modules' defaults, such as a fake <see cref="TimeProvider"/>.</summary>
+    public static Task<TestNode> StartAsync(
+        string? dataDir,
+        IReadOnlyDictionary<string, string?>? settings,
+        Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services,
+        CancellationToken cancellationToken = default) =>
+        StartAsync(RequireCatalog(), dataDir, settings, services, cancellationToken);
+
+    /// <summary>Starts a node of the modules in <paramref name="catalog"/>.</summary>
     public static async Task<TestNode> StartAsync(
+        ModuleCatalog catalog,
         string? dataDir,
         IReadOnlyDictionary<string, string?>? settings,
         Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services,
@@ -56,24 +93,17 @@ public sealed class TestNode : IAsyncDisposable
     {
         var owned = dataDir is null ? new TempDirectory("blueprint-node") : null;
         var directory = dataDir ?? owned!.Path;
-        var respPort = FreePorts.Next();
-        var overrides = new Dictionary<string, string?>
-        {
-            ["Node:DataDir"] = directory,
-            ["Node:Bind"] = "127.0.0.1",
-            ["Node:HttpPort"] = "0",
-            ["Kv:Port"] = respPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Logging:LogLevel:Default"] = "Warning",
-            ["RateLimit:GrpcPort"] = FreePorts.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Coordination:EtcdPort"] = FreePorts.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Coordination:RaftPort"] = FreePorts.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
-        };
+        var overrides = FreeListenerPorts(catalog);
+        overrides["Node:DataDir"] = directory;
+        overrides["Node:Bind"] = "127.0.0.1";
+        overrides["Node:HttpPort"] = "0";
+        overrides["Logging:LogLevel:Default"] = "Warning";
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             overrides[key] = value;
         }
 
-        var node = BlueprintNode.Create(overrides, services);
+        var node = BlueprintNode.Create(catalog, overrides, services);
         try
         {
             await node.StartAsync(cancellationToken);
@@ -85,7 +115,7 @@ public sealed class TestNode : IAsyncDisposable
             throw;
         }
 
-        return new TestNode(node, directory, respPort, owned);
+        return new TestNode(node, directory, overrides, owned);
     }
 
     /// <summary>A StackExchange.Redis connection to the embedded KV, shared by the test.</summary>

@@ -7,7 +7,6 @@ using Blueprint.Core.Raft;
 using Blueprint.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -27,6 +26,50 @@ public sealed class CoordinationModule : IBlueprintModule
 
     /// <inheritdoc />
     public IReadOnlyList<string> CheatSheetRows { get; } = ["Consensus Algorithm", "Distributed Locking", "Leader Election", "CAP Theorem"];
+
+    /// <summary>The etcd v3 gRPC API (h2c).</summary>
+    public static readonly ModuleListener EtcdListener = new()
+    {
+        Name = "etcd v3 gRPC",
+        Title = "etcd v3 API (gRPC)",
+        ConfigKey = $"{CoordinationOptions.Section}:{nameof(CoordinationOptions.EtcdPort)}",
+        DefaultPort = 2379,
+        Protocol = ListenerProtocol.H2c,
+        Flag = "--etcd-port",
+        Description = "etcd v3 gRPC port of the coordination module",
+        Hint = (_, host, port) => $"ETCDCTL_API=3 etcdctl --endpoints={host}:{port.ToString(CultureInfo.InvariantCulture)} put greeting hello",
+    };
+
+    /// <summary>The Raft peer transport (h2c), which other members dial.</summary>
+    public static readonly ModuleListener RaftListener = new()
+    {
+        Name = "Raft peers",
+        ConfigKey = $"{CoordinationOptions.Section}:{nameof(CoordinationOptions.RaftPort)}",
+        DefaultPort = 2380,
+        Protocol = ListenerProtocol.H2c,
+        Flag = "--raft-port",
+        Description = "Raft peer port of the coordination module",
+        Hint = (services, _, _) =>
+        {
+            var options = services.GetRequiredService<IOptions<CoordinationOptions>>().Value;
+            return $"member {options.NodeId} of {options.InitialCluster ?? "a one-member cluster"}";
+        },
+    };
+
+    /// <inheritdoc />
+    public IReadOnlyList<ModuleListener> Listeners { get; } = [EtcdListener, RaftListener];
+
+    /// <inheritdoc />
+    public IReadOnlyList<ModuleFlag> Flags { get; } =
+    [
+        new("--node-id", $"{CoordinationOptions.Section}:{nameof(CoordinationOptions.NodeId)}", "This member's name in --initial-cluster (default n1)."),
+        new("--initial-cluster", $"{CoordinationOptions.Section}:{nameof(CoordinationOptions.InitialCluster)}", "Every member as name=http://host:raftport, comma separated, as etcd's flag (default: this node alone)."),
+        new("--initial-cluster-state", $"{CoordinationOptions.Section}:{nameof(CoordinationOptions.InitialClusterState)}", "new (bootstrap) or existing (join a cluster this member was added to); default new."),
+        new("--member-id", $"{CoordinationOptions.Section}:{nameof(CoordinationOptions.JoinMemberId)}", "With --initial-cluster-state existing: the id member add printed for this member (hex)."),
+    ];
+
+    /// <inheritdoc />
+    public IEnumerable<System.CommandLine.Command> CreateVerbs(ModuleCatalog catalog) => [ClusterCommand.Create()];
 
     /// <inheritdoc />
     public void AddServices(IHostApplicationBuilder builder)
@@ -54,7 +97,6 @@ public sealed class CoordinationModule : IBlueprintModule
         services.AddSingleton<LeaseKeeper>();
         services.AddHostedService(provider => provider.GetRequiredService<LeaseKeeper>());
         services.AddSingleton(provider => new WatchOptions());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.AspNetCore.Routing.MatcherPolicy, LocalPortMatcherPolicy>());
         services.AddHealthChecks().AddCheck<CoordinationHealthCheck>(CoordinationNames.Module, tags: [ServiceDefaults.ReadyTag]);
 
         var grpc = services.AddGrpc();
@@ -65,19 +107,6 @@ public sealed class CoordinationModule : IBlueprintModule
         services.AddOptions<Grpc.AspNetCore.Server.GrpcServiceOptions<ElectionService>>().Configure<IOptions<CoordinationOptions>>((grpcOptions, options) => grpcOptions.MaxReceiveMessageSize = MessageBytesMax(options.Value));
         services.AddRaftPeerService();
         _ = grpc;
-
-        services.AddOptions<KestrelServerOptions>().Configure<IOptions<NodeOptions>, IOptions<CoordinationOptions>>((kestrel, node, options) =>
-        {
-            try
-            {
-                kestrel.Listen(node.Value.BindAddress, options.Value.EtcdPort, listen => listen.Protocols = HttpProtocols.Http2);
-                kestrel.Listen(node.Value.BindAddress, options.Value.RaftPort, listen => listen.Protocols = HttpProtocols.Http2);
-            }
-            catch (OptionsValidationException)
-            {
-                // Invalid options: the node's preflight reports them, all at once, before anything listens.
-            }
-        });
     }
 
     /// <inheritdoc />
@@ -97,43 +126,15 @@ public sealed class CoordinationModule : IBlueprintModule
         endpoints.MapRaftPeerService().RequireLocalPort(raft);
     }
 
-    /// <inheritdoc />
-    public IEnumerable<ModuleEndpoint> DescribeEndpoints(IServiceProvider services)
-    {
-        ArgumentNullException.ThrowIfNull(services);
-        var options = services.GetRequiredService<IOptions<CoordinationOptions>>().Value;
-        var host = ClientHost(services.GetRequiredService<IOptions<NodeOptions>>().Value.Bind);
-        var port = options.EtcdPort.ToString(CultureInfo.InvariantCulture);
-        yield return new ModuleEndpoint("etcd v3 API (gRPC)", $"http://{host}:{port}", $"ETCDCTL_API=3 etcdctl --endpoints={host}:{port} put greeting hello");
-        yield return new ModuleEndpoint("Raft peers", $"http://{host}:{options.RaftPort.ToString(CultureInfo.InvariantCulture)}", $"member {options.NodeId} of {options.InitialCluster ?? "a one-member cluster"}");
-    }
-
-    /// <inheritdoc />
-    public IEnumerable<ModulePort> DescribePorts(IServiceProvider services)
-    {
-        ArgumentNullException.ThrowIfNull(services);
-        var options = services.GetRequiredService<IOptions<CoordinationOptions>>().Value;
-        yield return new ModulePort("etcd v3 gRPC", options.EtcdPort, "--etcd-port");
-        yield return new ModulePort("Raft peers", options.RaftPort, "--raft-port");
-    }
-
     /// <summary>The largest gRPC message on the etcd port: the largest request and room for its envelope.</summary>
     internal static int MessageBytesMax(CoordinationOptions options) => options.RequestBytesMax + (64 * 1024);
-
-    internal static string ClientHost(string bind) => bind switch
-    {
-        "0.0.0.0" => "127.0.0.1",
-        "::" => "[::1]",
-        _ when bind.Contains(':', StringComparison.Ordinal) => $"[{bind}]",
-        _ => bind,
-    };
 
     private static IRaftStorage OpenStorage(IServiceProvider provider)
     {
         var options = provider.GetRequiredService<IOptions<CoordinationOptions>>().Value;
         var node = provider.GetRequiredService<IOptions<NodeOptions>>().Value;
         var directory = provider.GetRequiredService<DataDirectory>().For(Path.Combine(CoordinationNames.Module, options.NodeId));
-        var members = options.ParseInitialCluster(ClientHost(node.Bind));
+        var members = options.ParseInitialCluster(node.ClientHost);
         IReadOnlyList<int> voters = options.InitialClusterState == "existing" ? [] : [.. members.Select(member => member.Id)];
         return FileRaftStorage.Open(directory, voters, new WalOptions { Fsync = options.Fsync });
     }
@@ -142,7 +143,7 @@ public sealed class CoordinationModule : IBlueprintModule
     {
         var options = provider.GetRequiredService<IOptions<CoordinationOptions>>().Value;
         var node = provider.GetRequiredService<IOptions<NodeOptions>>().Value;
-        var host = ClientHost(node.Bind);
+        var host = node.ClientHost;
         var members = options.ParseInitialCluster(host);
         var self = members.Single(member => member.Name == options.NodeId);
         return new RaftHostOptions

@@ -7,11 +7,9 @@ using Blueprint.Gateway.Resilience;
 using Blueprint.Hosting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -44,6 +42,45 @@ public sealed class GatewayModule : IBlueprintModule
     /// <inheritdoc />
     public IReadOnlyList<string> CheatSheetRows { get; } = ["Load Balancing", "Proxy vs Reverse Proxy", "API Gateway"];
 
+    /// <summary>TLS with HTTP/1.1 and HTTP/2 by ALPN, when <c>Gateway:HttpsPort</c> is set.</summary>
+    public static readonly ModuleListener HttpsListener = new()
+    {
+        Name = "HTTPS (gateway)",
+        ConfigKey = $"{GatewayOptions.Section}:{nameof(GatewayOptions.HttpsPort)}",
+        DefaultPort = 0,
+        OffWhenZero = true,
+        Protocol = ListenerProtocol.Tls,
+        Scheme = "https",
+        Certificate = LoadCertificate,
+    };
+
+    /// <summary>Cleartext HTTP/2 (prior knowledge; gRPC without TLS), when <c>Gateway:H2cPort</c> is set.</summary>
+    public static readonly ModuleListener H2cListener = new()
+    {
+        Name = "HTTP/2 cleartext (gateway)",
+        ConfigKey = $"{GatewayOptions.Section}:{nameof(GatewayOptions.H2cPort)}",
+        DefaultPort = 0,
+        OffWhenZero = true,
+        Protocol = ListenerProtocol.H2c,
+    };
+
+    /// <inheritdoc />
+    public IReadOnlyList<ModuleListener> Listeners { get; } = [HttpsListener, H2cListener, ForwardProxy.Listener];
+
+    private static X509Certificate2 LoadCertificate(IServiceProvider services)
+    {
+        var options = services.GetRequiredService<IOptions<GatewayOptions>>().Value;
+        var directory = services.GetRequiredService<DataDirectory>().For("gateway");
+        try
+        {
+            return Certificates.Load(options.Certificate, directory);
+        }
+        catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException)
+        {
+            throw new StartupProblemException($"Gateway:Certificate: the TLS certificate cannot be loaded ({e.Message})", e);
+        }
+    }
+
     /// <inheritdoc />
     public void AddServices(IHostApplicationBuilder builder)
     {
@@ -64,48 +101,6 @@ public sealed class GatewayModule : IBlueprintModule
         AddJwt(builder);
         AddApiKeys(builder);
 
-        // TLS (HTTP/1.1 and HTTP/2 by ALPN) and cleartext HTTP/2 listeners, when their ports are set.
-        builder.Services.AddOptions<KestrelServerOptions>().Configure<IServiceProvider>((kestrel, services) =>
-        {
-            NodeOptions node;
-            GatewayOptions options;
-            string directory;
-            try
-            {
-                node = services.GetRequiredService<IOptions<NodeOptions>>().Value;
-                options = services.GetRequiredService<IOptions<GatewayOptions>>().Value;
-                directory = services.GetRequiredService<DataDirectory>().For("gateway");
-            }
-            catch (Exception e) when (e is OptionsValidationException or StartupProblemException)
-            {
-                // Invalid options or an unwritable data directory: the node's preflight reports them, all at once.
-                return;
-            }
-
-            if (options.HttpsPort != 0)
-            {
-                X509Certificate2 certificate;
-                try
-                {
-                    certificate = Certificates.Load(options.Certificate, directory);
-                }
-                catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException)
-                {
-                    throw new StartupProblemException($"Gateway:Certificate: the TLS certificate cannot be loaded ({e.Message})", e);
-                }
-
-                kestrel.Listen(node.BindAddress, options.HttpsPort, listen =>
-                {
-                    listen.Protocols = HttpProtocols.Http1AndHttp2;
-                    listen.UseHttps(certificate);
-                });
-            }
-
-            if (options.H2cPort != 0)
-            {
-                kestrel.Listen(node.BindAddress, options.H2cPort, listen => listen.Protocols = HttpProtocols.Http2);
-            }
-        });
         builder.Services.AddSingleton<ILoadBalancingPolicy, ConsistentHashPolicy>();
         builder.Services.AddSingleton<ILoadBalancingPolicy, WeightedRoundRobinPolicy>();
         ForwardProxy.AddServices(builder);
@@ -310,25 +305,5 @@ public sealed class GatewayModule : IBlueprintModule
         var config = services.GetRequiredService<IProxyConfigProvider>().GetConfig();
         yield return new ModuleEndpoint("Reverse proxy", $"{config.Routes.Count} routes, {config.Clusters.Count} clusters",
             config.Routes.Count == 0 ? $"configure {ProxySection}:Routes and :Clusters (YARP's shape)" : "");
-    }
-
-    /// <inheritdoc />
-    public IEnumerable<ModulePort> DescribePorts(IServiceProvider services)
-    {
-        var options = services.GetRequiredService<IOptions<GatewayOptions>>().Value;
-        if (options.HttpsPort != 0)
-        {
-            yield return new ModulePort("HTTPS (gateway)", options.HttpsPort, "Gateway:HttpsPort");
-        }
-
-        if (options.H2cPort != 0)
-        {
-            yield return new ModulePort("HTTP/2 cleartext (gateway)", options.H2cPort, "Gateway:H2cPort");
-        }
-
-        if (options.ForwardProxy.IsEnabled)
-        {
-            yield return new ModulePort("Forward proxy (gateway)", options.ForwardProxy.Port, ForwardProxy.PortKey);
-        }
     }
 }

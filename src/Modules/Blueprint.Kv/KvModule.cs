@@ -1,5 +1,4 @@
 using Blueprint.Hosting;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -19,6 +18,24 @@ public sealed class KvModule : IBlueprintModule
 
     /// <inheritdoc />
     public IReadOnlyList<string> CheatSheetRows { get; } = ["NoSQL (Key-Value)", "Redis", "Pub/Sub"];
+
+    /// <summary>The RESP port: bound by the embedded Garnet itself, and not opened at all with an external Redis.</summary>
+    public static readonly ModuleListener RespListener = new()
+    {
+        Name = "RESP",
+        ConfigKey = $"{KvOptions.Section}:{nameof(KvOptions.Port)}",
+        DefaultPort = 6379,
+        Protocol = ListenerProtocol.ModuleBound,
+        Flag = "--resp-port",
+        Description = "RESP (Redis protocol) port of the kv module",
+        Title = "RESP (embedded Garnet)",
+        Scheme = "redis",
+        Hint = (_, _, port) => $"redis-cli -p {port.ToString(System.Globalization.CultureInfo.InvariantCulture)} ping",
+        When = services => !services.GetRequiredService<IOptions<KvOptions>>().Value.IsExternal,
+    };
+
+    /// <inheritdoc />
+    public IReadOnlyList<ModuleListener> Listeners { get; } = [RespListener];
 
     /// <inheritdoc />
     public void AddServices(IHostApplicationBuilder builder)
@@ -42,27 +59,13 @@ public sealed class KvModule : IBlueprintModule
     }
 
     /// <inheritdoc />
-    public void MapEndpoints(IEndpointRouteBuilder endpoints)
-    {
-    }
-
-    /// <inheritdoc />
     public IEnumerable<ModuleEndpoint> DescribeEndpoints(IServiceProvider services)
     {
+        // The embedded server's port is a listener (printed by the node); an external Redis is not.
         var connection = services.GetRequiredService<IKvConnection>();
-        var port = services.GetRequiredService<IOptions<KvOptions>>().Value.Port;
-        yield return connection.IsEmbedded
-            ? new ModuleEndpoint("RESP (embedded Garnet)", $"redis://{connection.Endpoint}", $"redis-cli -p {port} ping")
-            : new ModuleEndpoint("RESP (external)", $"redis://{connection.Endpoint}");
-    }
-
-    /// <inheritdoc />
-    public IEnumerable<ModulePort> DescribePorts(IServiceProvider services)
-    {
-        var options = services.GetRequiredService<IOptions<KvOptions>>().Value;
-        if (!options.IsExternal)
+        if (!connection.IsEmbedded)
         {
-            yield return new ModulePort("RESP", options.Port, "--resp-port");
+            yield return new ModuleEndpoint("RESP (external)", $"redis://{connection.Endpoint}");
         }
     }
 }

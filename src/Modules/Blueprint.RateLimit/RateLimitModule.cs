@@ -8,7 +8,6 @@ using Blueprint.RateLimit.Store;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -23,8 +22,23 @@ public sealed class RateLimitModule : IBlueprintModule
     /// <summary>The largest gRPC request message the RLS accepts: 64 KiB, as the HTTP check's body.</summary>
     public const int GrpcMessageBytesMax = 64 * 1024;
 
-    /// <summary>The setting that changes the gRPC port, named when that port is in use.</summary>
-    private const string GrpcPortSetting = "RateLimit:GrpcPort";
+    /// <summary>
+    /// Envoy's rate limit service (RLS v3) on its own HTTP/2-only (h2c) listener, as Envoy's rate limit cluster expects.
+    /// It has no flag: <c>RateLimit:GrpcPort</c> sets it.
+    /// </summary>
+    public static readonly ModuleListener RlsListener = new()
+    {
+        Name = "gRPC (Envoy RLS v3)",
+        ConfigKey = $"{RateLimitOptions.Section}:{nameof(RateLimitOptions.GrpcPort)}",
+        DefaultPort = 8081,
+        Protocol = ListenerProtocol.H2c,
+        Scheme = "grpc",
+        Hint = (_, host, port) =>
+            $"envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit (h2c); point Envoy's rate limit cluster at {host}:{port.ToString(System.Globalization.CultureInfo.InvariantCulture)}",
+    };
+
+    /// <inheritdoc />
+    public IReadOnlyList<ModuleListener> Listeners { get; } = [RlsListener];
 
     /// <inheritdoc />
     public string Name => "ratelimit";
@@ -61,21 +75,8 @@ public sealed class RateLimitModule : IBlueprintModule
         var global = builder.Configuration.GetValue<bool>($"{HttpRateLimitOptions.Section}:{nameof(HttpRateLimitOptions.Enabled)}");
         builder.Services.AddOptions<RateLimiterOptions>().Configure<IServiceProvider>((options, services) => options.UseBlueprintLimits(services, global));
 
-        // Envoy's rate limit service (RLS v3) on its own HTTP/2-only (h2c) listener, as Envoy's
-        // rate limit cluster expects; the node's HTTP listener is configured before this one.
         builder.Services.AddGrpc(grpc => grpc.MaxReceiveMessageSize = GrpcMessageBytesMax);
         builder.Services.AddSingleton<RlsService>();
-        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<NodeOptions>, IOptions<RateLimitOptions>>((kestrel, node, options) =>
-        {
-            try
-            {
-                kestrel.Listen(node.Value.BindAddress, options.Value.GrpcPort, listen => listen.Protocols = HttpProtocols.Http2);
-            }
-            catch (OptionsValidationException)
-            {
-                // Invalid options: the node's preflight reports them, all at once, before anything listens.
-            }
-        });
     }
 
     /// <inheritdoc />
@@ -84,9 +85,10 @@ public sealed class RateLimitModule : IBlueprintModule
         ArgumentNullException.ThrowIfNull(endpoints);
         CheckEndpoint.Map(endpoints);
 
-        // Only on the gRPC listener; never limited by the limits it decides.
+        // Only on the gRPC listener, whatever :authority the caller sends (Envoy sends its cluster's name);
+        // never limited by the limits it decides.
         var grpcPort = endpoints.ServiceProvider.GetRequiredService<IOptions<RateLimitOptions>>().Value.GrpcPort;
-        endpoints.MapGrpcService<RlsService>().RequireHost($"*:{grpcPort.ToString(System.Globalization.CultureInfo.InvariantCulture)}").DisableRateLimiting();
+        endpoints.MapGrpcService<RlsService>().RequireLocalPort(grpcPort).DisableRateLimiting();
     }
 
     /// <inheritdoc />
@@ -94,22 +96,5 @@ public sealed class RateLimitModule : IBlueprintModule
     {
         yield return new ModuleEndpoint("HTTP check", "POST /v1/ratelimit/check",
             "curl -s -X POST localhost:8080/v1/ratelimit/check -d '{\"domain\":\"api\",\"descriptors\":[{\"entries\":[{\"key\":\"remote_address\",\"value\":\"10.0.0.1\"}]}]}'");
-        var bind = services.GetRequiredService<IOptions<NodeOptions>>().Value.Bind;
-        var host = bind switch
-        {
-            "0.0.0.0" => "127.0.0.1",
-            "::" => "[::1]",
-            _ when bind.Contains(':', StringComparison.Ordinal) => $"[{bind}]",
-            _ => bind,
-        };
-        var port = services.GetRequiredService<IOptions<RateLimitOptions>>().Value.GrpcPort;
-        yield return new ModuleEndpoint("gRPC (Envoy RLS v3)", $"grpc://{host}:{port.ToString(System.Globalization.CultureInfo.InvariantCulture)}",
-            $"envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit (h2c); point Envoy's rate limit cluster at {host}:{port.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
-    }
-
-    /// <inheritdoc />
-    public IEnumerable<ModulePort> DescribePorts(IServiceProvider services)
-    {
-        yield return new ModulePort("gRPC (Envoy RLS v3)", services.GetRequiredService<IOptions<RateLimitOptions>>().Value.GrpcPort, GrpcPortSetting);
     }
 }

@@ -65,7 +65,4 @@ public sealed class ShortenerModule : IBlueprintModule
         yield return new ModuleEndpoint("Links API", "POST /api/links, GET /{code}",
             "blueprint shortener create-key, then: curl -s -X POST localhost:8080/api/links -H 'X-Api-Key: <key>' -H 'Content-Type: application/json' -d '{\"url\":\"https://example.com/a\"}'");
     }
-
-    /// <inheritdoc />
-    public IEnumerable<ModulePort> DescribePorts(IServiceProvider services) => [];
 }

@@ -38,7 +38,4 @@ public sealed class SqlModule : IBlueprintModule
     {
         yield return new ModuleEndpoint("SQL", services.GetRequiredService<ISqlDatabase>().Location);
     }
-
-    /// <inheritdoc />
-    public IEnumerable<ModulePort> DescribePorts(IServiceProvider services) => [];
 }

@@ -1,3 +1,4 @@
+using Blueprint.Hosting;
 namespace Blueprint.Node.Tests.Cli;
 
 public sealed class ConfigurationValidationTests
@@ -11,9 +12,9 @@ public sealed class ConfigurationValidationTests
         }
 
         settings.TryAdd("Node:HttpPort", "0");
-        await using var node = BlueprintNode.Create(settings);
+        await using var node = BlueprintNode.Create(TestNode.RequireCatalog(), settings);
         var error = await Assert.ThrowsAnyAsync<Exception>(() => node.StartAsync(TestContext.Current.CancellationToken));
-        var lines = StartupFailure.Describe(error);
+        var lines = StartupFailure.Describe(error, node.Catalog);
         Assert.NotNull(lines);
         return lines;
     }

@@ -1,3 +1,4 @@
+using Blueprint.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Blueprint.Node.Tests.Kv;
@@ -61,7 +62,7 @@ public sealed class KvPersistenceTests
     public async Task CheckpointInterval_BelowTenSeconds_IsRejected()
     {
         using var data = new TempDirectory();
-        await using var node = BlueprintNode.Create(new Dictionary<string, string?>
+        await using var node = BlueprintNode.Create(TestNode.RequireCatalog(), new Dictionary<string, string?>
         {
             ["Node:DataDir"] = data.Path,
             ["Node:HttpPort"] = "0",

@@ -1,3 +1,4 @@
+using Blueprint.Hosting;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -155,13 +156,40 @@ public sealed class RlsServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ShouldRateLimit_WithAnAuthorityOtherThanTheListeningAddress_IsServed()
+    {
+        // Envoy names its rate limit cluster in :authority, not the address it dials: the service is pinned to its
+        // listener by the connection's local port, never by the Host header.
+        using var handler = new AuthorityHandler("ratelimit.envoy-cluster:8081") { InnerHandler = new SocketsHttpHandler() };
+        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{_grpcPort}", new GrpcChannelOptions { HttpHandler = handler });
+        var client = new Envoy.RateLimitService.RateLimitServiceClient(channel);
+        var response = await client.ShouldRateLimitAsync(Request("user", "envoy"), cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal(Code.Ok, response.OverallCode);
+        Assert.Equal(2u, Assert.Single(response.Statuses).LimitRemaining);
+        Assert.Equal("ratelimit.envoy-cluster:8081", handler.SentAuthority);
+    }
+
+    /// <summary>Sends every request with a Host (HTTP/2 :authority) other than the address dialled.</summary>
+    private sealed class AuthorityHandler(string authority) : DelegatingHandler
+    {
+        public string? SentAuthority { get; private set; }
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            request.Headers.Host = authority;
+            SentAuthority = request.Headers.Host;
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
+
+    [Fact]
     public void Node_DescribesTheGrpcPortAndEndpoint()
     {
         var endpoints = _node.Node.DescribeEndpoints();
         Assert.Contains(endpoints, endpoint => endpoint.Module == "ratelimit" && endpoint.Endpoint.Address == $"grpc://127.0.0.1:{_grpcPort}");
-        var module = Assert.Single(_node.Node.Modules, module => module.Name == "ratelimit");
-        var port = Assert.Single(module.DescribePorts(_node.Node.Services));
-        Assert.Equal(_grpcPort, port.Port);
+        var listener = Assert.Single(_node.Node.Listeners, listener => listener.Module == "ratelimit");
+        Assert.Equal(_grpcPort, listener.Port);
+        Assert.Equal(ListenerProtocol.H2c, listener.Listener.Protocol);
     }
 
     [Fact]

@@ -1,4 +1,4 @@
-using Blueprint.Node;
+using Blueprint.Hosting;
 using Blueprint.RateLimit.Rules;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -69,7 +69,7 @@ public sealed class RuleReloadTests
     public async Task InvalidRulesAtStart_StopTheNodeNamingTheRule()
     {
         using var data = new TempDirectory();
-        await using var node = BlueprintNode.Create(new Dictionary<string, string?>
+        await using var node = BlueprintNode.Create(TestNode.RequireCatalog(), new Dictionary<string, string?>
         {
             ["Node:DataDir"] = data.Path,
             ["Node:HttpPort"] = "0",

@@ -14,7 +14,7 @@ internal sealed class SelfChannel(Microsoft.Extensions.Options.IOptions<Blueprin
     private static readonly TimeSpan KeepAlivePing = TimeSpan.FromSeconds(30);
 
     private readonly Lazy<GrpcChannel> _channel = new(() => GrpcChannel.ForAddress(
-        $"http://{CoordinationModule.ClientHost(node.Value.Bind)}:{options.Value.EtcdPort.ToString(System.Globalization.CultureInfo.InvariantCulture)}",
+        $"http://{node.Value.ClientHost}:{options.Value.EtcdPort.ToString(System.Globalization.CultureInfo.InvariantCulture)}",
         new GrpcChannelOptions
         {
             // Every waiting Lock or Campaign holds a watch stream: past one connection's stream limit, open another.

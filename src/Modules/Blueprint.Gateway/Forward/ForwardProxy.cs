@@ -1,6 +1,5 @@
 using Blueprint.Hosting;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -19,7 +18,18 @@ internal static class ForwardProxy
     /// <summary>The key of the forward proxy's port, as named in messages.</summary>
     public const string PortKey = "Gateway:ForwardProxy:Port";
 
-    /// <summary>Registers the forward proxy and, when its port is set, its listener.</summary>
+    /// <summary>The forward proxy's HTTP/1.1 listener (CONNECT and absolute-form are HTTP/1.1's), with the CONNECT middleware in front of Kestrel's HTTP.</summary>
+    public static readonly ModuleListener Listener = new()
+    {
+        Name = "Forward proxy (gateway)",
+        ConfigKey = PortKey,
+        DefaultPort = 0,
+        OffWhenZero = true,
+        Protocol = ListenerProtocol.Http1,
+        Configure = (listen, services) => listen.Use(services.GetRequiredService<ForwardProxyServer>().ConnectMiddleware),
+    };
+
+    /// <summary>Registers the forward proxy.</summary>
     public static void AddServices(IHostApplicationBuilder builder)
     {
         builder.Services.AddHttpForwarder();
@@ -28,30 +38,6 @@ internal static class ForwardProxy
             services.GetRequiredService<IHttpForwarder>(),
             services.GetService<TimeProvider>() ?? TimeProvider.System,
             services.GetRequiredService<ILogger<ForwardProxyServer>>()));
-        builder.Services.AddOptions<KestrelServerOptions>().Configure<IServiceProvider>((kestrel, services) =>
-        {
-            NodeOptions node;
-            ForwardProxyOptions options;
-            try
-            {
-                node = services.GetRequiredService<IOptions<NodeOptions>>().Value;
-                options = services.GetRequiredService<IOptions<GatewayOptions>>().Value.ForwardProxy;
-            }
-            catch (OptionsValidationException)
-            {
-                return; // the node's preflight reports every invalid option at once
-            }
-
-            if (options.IsEnabled)
-            {
-                var server = services.GetRequiredService<ForwardProxyServer>();
-                kestrel.Listen(node.BindAddress, options.Port, listen =>
-                {
-                    listen.Protocols = HttpProtocols.Http1; // CONNECT and absolute-form are HTTP/1.1's
-                    listen.Use(server.ConnectMiddleware);
-                });
-            }
-        });
     }
 
     /// <summary>Sends the requests of forward-proxy connections to the forward proxy; every other request goes on untouched.</summary>

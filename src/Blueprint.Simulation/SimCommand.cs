@@ -2,19 +2,20 @@ using System.CommandLine;
 using System.Globalization;
 using Blueprint.Simulation.Raft;
 
-namespace Blueprint.Node;
+namespace Blueprint.Simulation;
 
 /// <summary>
 /// <c>blueprint sim raft [--seeds N] [--seed S] [--nodes 3|5] [--steps K]</c>: deterministic simulation of a Raft
 /// cluster under faults. Exit 0 when no property failed, 1 when one did, 2 for a bad argument.
 /// </summary>
-internal static class SimCommand
+public static class SimCommand
 {
     private const int DefaultSeeds = 100;
     private const int SeedsMax = 1_000_000;
     private const int StepsMax = 1_000_000;
     private const int UsageErrorExitCode = 2;
 
+    /// <summary>Creates the <c>sim</c> verb.</summary>
     public static Command Create()
     {
         Option<string?> seeds = new("--seeds") { Description = $"How many seeds to run, from seed 1 (default {DefaultSeeds})." };

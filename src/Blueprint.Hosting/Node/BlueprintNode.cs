@@ -1,15 +1,17 @@
 using System.Net;
-using Blueprint.Hosting;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
 
-namespace Blueprint.Node;
+namespace Blueprint.Hosting;
 
 /// <summary>
 /// A node: the enabled modules composed into one ASP.NET Core application. The executable runs
@@ -22,11 +24,15 @@ public sealed class BlueprintNode : IAsyncDisposable
     /// <summary>The prefix of environment variables that configure the node.</summary>
     public const string EnvironmentPrefix = "BLUEPRINT_";
 
-    private BlueprintNode(WebApplication app, IReadOnlyList<IBlueprintModule> modules)
+    private BlueprintNode(WebApplication app, IReadOnlyList<IBlueprintModule> modules, ModuleCatalog catalog)
     {
         App = app;
         Modules = modules;
+        Catalog = catalog;
     }
+
+    /// <summary>Every module this build can run (the enabled ones are <see cref="Modules"/>).</summary>
+    public ModuleCatalog Catalog { get; }
 
     /// <summary>The application.</summary>
     public WebApplication App { get; }
@@ -49,10 +55,12 @@ public sealed class BlueprintNode : IAsyncDisposable
     }
 
     /// <summary>Builds a node. Nothing listens until <see cref="StartAsync"/>.</summary>
+    /// <param name="catalog">The modules this build can run; <c>Node:Modules</c> picks among them.</param>
     /// <param name="overrides">Configuration keys (such as <c>Node:HttpPort</c>) that win over every other layer.</param>
     /// <param name="services">Registrations made before the modules' own, which win over their defaults (tests pass a fake clock this way).</param>
-    public static BlueprintNode Create(IReadOnlyDictionary<string, string?>? overrides = null, Action<IServiceCollection>? services = null)
+    public static BlueprintNode Create(ModuleCatalog catalog, IReadOnlyDictionary<string, string?>? overrides = null, Action<IServiceCollection>? services = null)
     {
+        ArgumentNullException.ThrowIfNull(catalog);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
             ContentRootPath = AppContext.BaseDirectory,
@@ -62,13 +70,13 @@ public sealed class BlueprintNode : IAsyncDisposable
         AddLayers(builder.Configuration, overrides);
 
         builder.Services.AddValidatedOptions<NodeOptions>(NodeOptions.Section);
-        builder.Services.AddSingleton<IValidateOptions<NodeOptions>, NodeOptionsValidator>();
+        builder.Services.AddSingleton<IValidateOptions<NodeOptions>>(new NodeOptionsValidator(catalog));
         builder.Services.AddSingleton(services => new DataDirectory(services.GetRequiredService<IOptions<NodeOptions>>().Value.DataDir));
         // The host and Kestrel resolve their options while the app is built, before validation
         // runs; they read the raw values here so an invalid one surfaces as a validation error
         // together with the others (Preflight), never as an exception from deep in the host.
         var raw = ReadRaw(builder.Configuration);
-        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(raw.ShutdownTimeoutSeconds));
+        builder.Services.Configure<Microsoft.Extensions.Hosting.HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(raw.ShutdownTimeoutSeconds));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Listen(raw.BindAddress, raw.HttpPort);
@@ -84,11 +92,22 @@ public sealed class BlueprintNode : IAsyncDisposable
         builder.Services.AddProblemDetails();
 
         services?.Invoke(builder.Services);
-        var modules = SelectModules(builder.Configuration[$"{NodeOptions.Section}:{nameof(NodeOptions.Modules)}"]);
+        var modules = catalog.Select(new NodeOptions { Modules = builder.Configuration[$"{NodeOptions.Section}:{nameof(NodeOptions.Modules)}"] ?? "" }.ModuleNames);
         foreach (var module in modules)
         {
             module.AddServices(builder);
         }
+
+        // Endpoints pinned to a listener (RequireLocalPort) are matched by the connection's local port.
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.AspNetCore.Routing.MatcherPolicy, LocalPortMatcherPolicy>());
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<IServiceProvider>((kestrel, provider) =>
+        {
+            // Resolved while the app is built: options not validated yet are skipped here and reported by the preflight.
+            foreach (var active in ListenersIn(modules, provider, quiet: true))
+            {
+                Open(kestrel, raw.BindAddress, active, provider);
+            }
+        });
 
         var app = builder.Build();
         foreach (var module in modules)
@@ -102,13 +121,89 @@ public sealed class BlueprintNode : IAsyncDisposable
         app.MapServiceDefaults();
         app.MapOpenApi();
         app.MapScalarApiReference("/api");
-        HomePage.Map(app, modules);
+        HomePage.Map(app, modules, services => ListenersIn(modules, services, quiet: false));
         foreach (var module in modules)
         {
             module.MapEndpoints(app);
         }
 
-        return new BlueprintNode(app, modules);
+        return new BlueprintNode(app, modules, catalog);
+    }
+
+    /// <summary>Opens one module listener on Kestrel as its protocol says; module-bound listeners are left to the module.</summary>
+    private static void Open(KestrelServerOptions kestrel, IPAddress address, ActiveListener active, IServiceProvider provider)
+    {
+        var listener = active.Listener;
+        if (listener.Protocol == ListenerProtocol.ModuleBound)
+        {
+            return;
+        }
+
+        kestrel.Listen(address, active.Port, listen =>
+        {
+            listener.Configure?.Invoke(listen, provider);
+            switch (listener.Protocol)
+            {
+                case ListenerProtocol.Http1:
+                    listen.Protocols = HttpProtocols.Http1;
+                    break;
+                case ListenerProtocol.H2c:
+                    listen.Protocols = HttpProtocols.Http2;
+                    break;
+                case ListenerProtocol.Http1AndHttp2:
+                    listen.Protocols = HttpProtocols.Http1AndHttp2;
+                    break;
+                case ListenerProtocol.Tls:
+                    listen.Protocols = HttpProtocols.Http1AndHttp2;
+                    listen.UseHttps(listener.Certificate?.Invoke(provider)
+                        ?? throw new InvalidOperationException($"listener {listener.Name} is TLS but declares no certificate"));
+                    break;
+                case ListenerProtocol.Tcp:
+                    var handler = listener.ConnectionHandler?.Invoke(provider)
+                        ?? throw new InvalidOperationException($"listener {listener.Name} is raw TCP but declares no connection handler");
+                    listen.Run(handler.OnConnectedAsync);
+                    break;
+                default:
+                    throw new InvalidOperationException($"listener {listener.Name}: unknown protocol {listener.Protocol}");
+            }
+        });
+    }
+
+    /// <summary>The listeners the enabled modules open in this configuration, with their ports (the node's HTTP port not included).</summary>
+    public IReadOnlyList<ActiveListener> Listeners => ListenersIn(Modules, App.Services, quiet: false);
+
+    private static List<ActiveListener> ListenersIn(IReadOnlyList<IBlueprintModule> modules, IServiceProvider provider, bool quiet)
+    {
+        var configuration = provider.GetRequiredService<IConfiguration>();
+        var active = new List<ActiveListener>();
+        foreach (var module in modules)
+        {
+            foreach (var listener in module.Listeners)
+            {
+                // A value that is not a port is reported by the module's options validation, before anything listens.
+                if (listener.ConfiguredPort(configuration) is not { } port || (listener.OffWhenZero && port == 0))
+                {
+                    continue;
+                }
+
+                bool opens;
+                try
+                {
+                    opens = listener.When?.Invoke(provider) ?? true;
+                }
+                catch (Exception e) when (quiet && e is OptionsValidationException or StartupProblemException)
+                {
+                    continue; // the preflight reports invalid options, all at once
+                }
+
+                if (opens)
+                {
+                    active.Add(new ActiveListener(module.Name, listener, port));
+                }
+            }
+        }
+
+        return active;
     }
 
     /// <summary>
@@ -187,24 +282,22 @@ public sealed class BlueprintNode : IAsyncDisposable
         App.Services.GetRequiredService<IStartupValidator>().Validate();
         _ = App.Services.GetRequiredService<DataDirectory>();
         var node = App.Services.GetRequiredService<IOptions<NodeOptions>>().Value;
-        var ports = Modules.SelectMany(module => module.DescribePorts(App.Services)).ToList();
-        if (node.HttpPort != 0)
-        {
-            ports.Insert(0, new ModulePort("HTTP", node.HttpPort, "--http-port"));
-        }
+        var ports = Listeners.Prepend(new ActiveListener("http", ModuleCatalog.HttpListener, node.HttpPort))
+            .Where(active => active.Port != 0) // any free port: nothing to check
+            .ToList();
 
         // Two listeners configured on one port would fail to bind with a misleading "in use".
-        foreach (var clash in ports.GroupBy(port => port.Port).Where(group => group.Count() > 1))
+        foreach (var clash in ports.GroupBy(active => active.Port).Where(group => group.Count() > 1))
         {
-            var names = clash.Select(port => $"{port.Protocol} ({port.Flag})").ToList();
+            var names = clash.Select(active => $"{active.Listener.Name} ({active.Listener.Setting})").ToList();
             throw new StartupProblemException($"port {clash.Key} is configured for both {string.Join(" and ", names)}; give each its own");
         }
 
-        foreach (var port in ports)
+        foreach (var active in ports)
         {
-            if (!PortProbe.IsFree(node.BindAddress, port.Port))
+            if (!PortProbe.IsFree(node.BindAddress, active.Port))
             {
-                throw StartupProblemException.PortInUse(port.Protocol, node.Bind, port.Port, port.Flag);
+                throw StartupProblemException.PortInUse(active.Listener.Name, node.Bind, active.Port, active.Listener.Setting);
             }
         }
     }
@@ -219,12 +312,30 @@ public sealed class BlueprintNode : IAsyncDisposable
         {
             ("http", new ModuleEndpoint("HTTP", HttpAddress.ToString(), "/healthz /readyz /metrics /openapi/v1.json /api")),
         };
+        var listeners = Listeners;
         foreach (var module in Modules)
         {
-            list.AddRange(module.DescribeEndpoints(App.Services).Select(endpoint => (module.Name, endpoint)));
+            list.AddRange(Describe(module, listeners, App.Services).Select(endpoint => (module.Name, endpoint)));
         }
 
         return list;
+    }
+
+    /// <summary>What <paramref name="module"/> offers: its own endpoints, then its listeners with their addresses.</summary>
+    internal static IEnumerable<ModuleEndpoint> Describe(IBlueprintModule module, IReadOnlyList<ActiveListener> listeners, IServiceProvider services)
+    {
+        foreach (var endpoint in module.DescribeEndpoints(services))
+        {
+            yield return endpoint;
+        }
+
+        var host = services.GetRequiredService<IOptions<NodeOptions>>().Value.ClientHost;
+        foreach (var active in listeners.Where(active => active.Module == module.Name))
+        {
+            var listener = active.Listener;
+            var port = active.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            yield return new ModuleEndpoint(listener.Title ?? listener.Name, $"{listener.Scheme}://{host}:{port}", listener.Hint?.Invoke(services, host, active.Port) ?? "");
+        }
     }
 
     /// <summary>The data directory in use.</summary>
@@ -243,12 +354,6 @@ public sealed class BlueprintNode : IAsyncDisposable
             HttpPort = Int(nameof(NodeOptions.HttpPort), defaults.HttpPort, 0, 65535),
             ShutdownTimeoutSeconds = Int(nameof(NodeOptions.ShutdownTimeoutSeconds), defaults.ShutdownTimeoutSeconds, 1, 300),
         };
-    }
-
-    private static List<IBlueprintModule> SelectModules(string? names)
-    {
-        var wanted = new NodeOptions { Modules = names ?? "" }.ModuleNames;
-        return ModuleCatalog.CreateAll().Where(module => wanted.Count == 0 || wanted.Contains(module.Name)).ToList();
     }
 
     /// <inheritdoc />

@@ -3,8 +3,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Blueprint.Hosting;
 
-namespace Blueprint.Node;
+namespace Blueprint.Coordination;
 
 /// <summary>
 /// <c>blueprint cluster up --nodes N</c>: starts N local node processes running the coordination module, each with its

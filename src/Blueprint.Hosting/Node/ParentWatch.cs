@@ -1,19 +1,21 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace Blueprint.Node;
+namespace Blueprint.Hosting;
 
 /// <summary>
 /// A node started by <c>blueprint cluster up</c> stops gracefully when that parent process is gone, so a parent killed
 /// without the chance to stop its members (kill -9) leaves no orphan holding ports. The parent names itself in
 /// <see cref="Variable"/>.
 /// </summary>
-internal static class ParentWatch
+public static class ParentWatch
 {
+    /// <summary>The environment variable naming the parent process.</summary>
     public const string Variable = "BLUEPRINT_EXIT_WITH_PARENT";
 
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
+    /// <summary>Stops <paramref name="node"/> once the process named in <see cref="Variable"/> is gone; returns at once when none is named.</summary>
     public static async Task StopWhenParentExitsAsync(BlueprintNode node, CancellationToken cancellationToken)
     {
         if (!int.TryParse(Environment.GetEnvironmentVariable(Variable), NumberStyles.None, CultureInfo.InvariantCulture, out var parentId))

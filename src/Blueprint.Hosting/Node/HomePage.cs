@@ -1,24 +1,23 @@
 using System.Net;
 using System.Text;
-using Blueprint.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
-namespace Blueprint.Node;
+namespace Blueprint.Hosting;
 
 /// <summary><c>/</c>: a small page listing the running modules, their endpoints and the cheat-sheet rows they make real.</summary>
 internal static class HomePage
 {
-    public static void Map(WebApplication app, IReadOnlyList<IBlueprintModule> modules)
+    public static void Map(WebApplication app, IReadOnlyList<IBlueprintModule> modules, Func<IServiceProvider, IReadOnlyList<ActiveListener>> listeners)
     {
         app.MapGet("/", (HttpContext context) =>
         {
-            var html = Render(modules, context.RequestServices);
+            var html = Render(modules, listeners(context.RequestServices), context.RequestServices);
             return Results.Content(html, "text/html; charset=utf-8");
         }).ExcludeFromDescription();
     }
 
-    private static string Render(IReadOnlyList<IBlueprintModule> modules, IServiceProvider services)
+    private static string Render(IReadOnlyList<IBlueprintModule> modules, IReadOnlyList<ActiveListener> listeners, IServiceProvider services)
     {
         var page = new StringBuilder();
         page.Append("""
@@ -45,7 +44,7 @@ internal static class HomePage
         foreach (var module in modules)
         {
             page.Append("<tr><td><b>").Append(Encode(module.Name)).Append("</b></td><td>").Append(Encode(module.Description)).Append("</td><td>");
-            foreach (var endpoint in module.DescribeEndpoints(services))
+            foreach (var endpoint in BlueprintNode.Describe(module, listeners, services))
             {
                 page.Append(Encode(endpoint.Name)).Append(": <code>").Append(Encode(endpoint.Address)).Append("</code>");
                 if (endpoint.Hint.Length > 0)

@@ -1,12 +1,13 @@
-using Blueprint.Hosting;
-
-namespace Blueprint.Node;
+namespace Blueprint.Hosting;
 
 /// <summary>The start-up banner: every endpoint and the data directory, so a newcomer knows where to point a client.</summary>
-internal static class Banner
+public static class NodeBanner
 {
+    /// <summary>Writes the banner of a started <paramref name="node"/>.</summary>
     public static void Write(TextWriter output, BlueprintNode node)
     {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(node);
         output.WriteLine($"Blueprint {BlueprintVersion.Current} node started (modules: {string.Join(", ", node.Modules.Select(module => module.Name))})");
         output.WriteLine($"  data dir  {node.DataDirectoryPath}");
         foreach (var (module, endpoint) in node.DescribeEndpoints())

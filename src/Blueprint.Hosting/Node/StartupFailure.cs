@@ -1,7 +1,6 @@
-using Blueprint.Hosting;
 using Microsoft.Extensions.Options;
 
-namespace Blueprint.Node;
+namespace Blueprint.Hosting;
 
 /// <summary>
 /// Turns the ways a start can fail on bad configuration or environment into the lines the CLI
@@ -13,7 +12,9 @@ public static class StartupFailure
     public const int ExitCode = 2;
 
     /// <summary>The lines describing <paramref name="exception"/>, or null when it is not a configuration or environment problem.</summary>
-    public static IReadOnlyList<string>? Describe(Exception exception)
+    /// <param name="exception">What the start threw.</param>
+    /// <param name="catalog">The catalog whose flags are named beside the keys they set; null names keys only.</param>
+    public static IReadOnlyList<string>? Describe(Exception exception, ModuleCatalog? catalog = null)
     {
         ArgumentNullException.ThrowIfNull(exception);
         var lines = new List<string>();
@@ -22,7 +23,7 @@ public static class StartupFailure
             switch (inner)
             {
                 case OptionsValidationException validation:
-                    lines.AddRange(validation.Failures.Select(WithFlag));
+                    lines.AddRange(validation.Failures.Select(failure => WithFlag(failure, catalog)));
                     break;
                 case StartupProblemException problem:
                     lines.Add(problem.Message);
@@ -44,9 +45,9 @@ public static class StartupFailure
         _ => [exception],
     };
 
-    private static string WithFlag(string failure)
+    private static string WithFlag(string failure, ModuleCatalog? catalog)
     {
         var key = failure.Split(' ', 2)[0];
-        return NodeFlags.FlagByKey.TryGetValue(key, out var flag) ? $"{failure} (flag {flag})" : failure;
+        return catalog is not null && catalog.FlagByKey.TryGetValue(key, out var flag) ? $"{failure} (flag {flag})" : failure;
     }
 }

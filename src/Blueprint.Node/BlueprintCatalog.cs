@@ -1,0 +1,31 @@
+using Blueprint.Coordination;
+using Blueprint.Gateway;
+using Blueprint.Hosting;
+using Blueprint.Kv;
+using Blueprint.Lab;
+using Blueprint.RateLimit;
+using Blueprint.Shortener;
+using Blueprint.Simulation;
+using Blueprint.Sql;
+
+namespace Blueprint.Node;
+
+/// <summary>Every module this build can run, each after the modules it requires, and the tools with verbs. Adding a module is one line here.</summary>
+public static class BlueprintCatalog
+{
+    /// <summary>Creates the catalog of this build.</summary>
+    public static ModuleCatalog Create() => new(
+        [
+            new KvModule(),
+            new SqlModule(),
+            new RateLimitModule(),
+            new ShortenerModule(),
+            new GatewayModule(),
+            new CoordinationModule(),
+        ],
+        tools:
+        [
+            VerbSource.Of(LabCommand.Create),
+            VerbSource.Of(SimCommand.Create),
+        ]);
+}

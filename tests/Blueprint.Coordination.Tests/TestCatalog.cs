@@ -1,0 +1,16 @@
+using Blueprint.Coordination;
+using Blueprint.Hosting;
+using Blueprint.Testing;
+using System.Runtime.CompilerServices;
+
+namespace Blueprint.Coordination.Tests;
+
+/// <summary>The modules this assembly's test nodes compose: the ones under test and those they require.</summary>
+internal static class TestCatalog
+{
+    [ModuleInitializer]
+    internal static void Register() => TestNode.DefaultCatalog = new ModuleCatalog(
+        [
+            new CoordinationModule(),
+        ]);
+}

@@ -1,0 +1,20 @@
+using Blueprint.Gateway;
+using Blueprint.Hosting;
+using Blueprint.Kv;
+using Blueprint.RateLimit;
+using Blueprint.Testing;
+using System.Runtime.CompilerServices;
+
+namespace Blueprint.Gateway.Tests;
+
+/// <summary>The modules this assembly's test nodes compose: the ones under test and those they require.</summary>
+internal static class TestCatalog
+{
+    [ModuleInitializer]
+    internal static void Register() => TestNode.DefaultCatalog = new ModuleCatalog(
+        [
+            new KvModule(),
+            new RateLimitModule(),
+            new GatewayModule(),
+        ]);
+}
