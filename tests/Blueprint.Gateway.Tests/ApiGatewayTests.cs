@@ -248,11 +248,11 @@ public sealed class ApiGatewayTests
         }
 
         // A line is written once its response has gone out: wait for both, within a deadline.
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (logs.Messages.Count() < 2 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(20, Cancel);
-        }
+        await Eventually.TrueAsync(
+            () => logs.Messages.Count() >= 2,
+            TimeSpan.FromSeconds(10),
+            () => $"{logs.Messages.Count()} access log line(s): {string.Join(" | ", logs.Messages)}",
+            Cancel);
 
         var lines = logs.Messages.ToArray();
         Assert.Equal(2, lines.Length);

@@ -24,10 +24,10 @@ public sealed class ReloadTests
         Assert.Equal("b0", await NameAsync(gateway));
 
         await File.WriteAllTextAsync(file, Config(backends.Addresses[1], "RoundRobin"), TestContext.Current.CancellationToken);
-        await UntilAsync(async () => await NameAsync(gateway) == "b1", "the edit to b1 was not applied");
+        await Eventually.ValueAsync(() => NameAsync(gateway), name => name == "b1", Deadline, name => $"the edit to b1 was not applied: {name} answered", TestContext.Current.CancellationToken);
 
         await File.WriteAllTextAsync(file, Config(backends.Addresses[2], "Bogus"), TestContext.Current.CancellationToken);
-        await UntilAsync(() => Task.FromResult(logs.Messages.Any(message => message.Contains("Bogus", StringComparison.Ordinal))), "the invalid edit was not reported");
+        await Eventually.TrueAsync(() => logs.Messages.Any(message => message.Contains("Bogus", StringComparison.Ordinal)), Deadline, () => "the invalid edit was not reported", TestContext.Current.CancellationToken);
         for (var i = 0; i < 5; i++)
         {
             Assert.Equal("b1", await NameAsync(gateway));
@@ -57,15 +57,5 @@ public sealed class ReloadTests
         using var response = await gateway.Http.GetAsync("/svc/who", TestContext.Current.CancellationToken);
         response.EnsureSuccessStatusCode();
         return (await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).Split(' ')[0];
-    }
-
-    private static async Task UntilAsync(Func<Task<bool>> condition, string failure)
-    {
-        var deadline = DateTime.UtcNow + Deadline;
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, failure);
-            await Task.Delay(50, TestContext.Current.CancellationToken);
-        }
     }
 }

@@ -134,19 +134,11 @@ public sealed class ClusterTests
         }
     }
 
-    private static async Task<(HttpStatusCode Status, string? Location)> EventuallyAsync(ShortenerHarness node, string code, Func<HttpStatusCode, bool> condition)
-    {
-        var deadline = DateTime.UtcNow + Deadline;
-        while (true)
-        {
-            var answer = await node.FollowOnceAsync(code);
-            if (condition(answer.Status))
-            {
-                return answer;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"{code} still answered {(int)answer.Status} after {Deadline.TotalSeconds} s");
-            await Task.Delay(20, TestContext.Current.CancellationToken);
-        }
-    }
+    private static Task<(HttpStatusCode Status, string? Location)> EventuallyAsync(ShortenerHarness node, string code, Func<HttpStatusCode, bool> condition) =>
+        Eventually.ValueAsync(
+            () => node.FollowOnceAsync(code),
+            answer => condition(answer.Status),
+            Deadline,
+            answer => $"{code} still answered {(int)answer.Status}",
+            TestContext.Current.CancellationToken);
 }

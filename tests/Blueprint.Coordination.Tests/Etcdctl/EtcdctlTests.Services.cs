@@ -45,13 +45,11 @@ public sealed partial class EtcdctlTests
         }
     }
 
-    private static async Task WaitForKeysAsync(EtcdClient client, string prefix, int count, CancellationToken ct)
-    {
-        var until = DateTime.UtcNow + Deadline;
-        while ((await client.GetRangeAsync(prefix, cancellationToken: ct)).Count != count)
-        {
-            Assert.True(DateTime.UtcNow < until, $"{count} keys under {prefix} not seen within {Deadline}");
-            await Task.Delay(TimeSpan.FromMilliseconds(20), ct);
-        }
-    }
+    private static Task WaitForKeysAsync(EtcdClient client, string prefix, int count, CancellationToken ct) =>
+        Eventually.ValueAsync(
+            async () => (await client.GetRangeAsync(prefix, cancellationToken: ct)).Count,
+            seen => seen == count,
+            Deadline,
+            seen => $"{count} keys under {prefix} not seen: {seen}",
+            ct);
 }

@@ -123,11 +123,12 @@ public sealed partial class EtcdctlTests(ThreeMemberCluster fixture) : IClassFix
         var grant = await Etcdctl.OkAsync(Endpoints, "lease", "grant", "2");
         var id = LeaseId().Match(grant).Groups[1].Value;
         await Etcdctl.OkAsync(Endpoints, "put", "expire/k", "v", $"--lease={id}");
-        using var deadline = new CancellationTokenSource(Deadline);
-        while ((await Etcdctl.OkAsync(Endpoints, "get", "expire/k")).Trim().Length > 0)
-        {
-            await Task.Delay(250, deadline.Token);
-        }
+        await Eventually.ValueAsync(
+            async () => (await Etcdctl.OkAsync(Endpoints, "get", "expire/k")).Trim(),
+            value => value.Length == 0,
+            Deadline,
+            value => $"expire/k still there: {value}",
+            TestContext.Current.CancellationToken);
 
         Assert.Contains("already expired", await Etcdctl.OkAsync(Endpoints, "lease", "timetolive", id), StringComparison.Ordinal);
     }
@@ -141,11 +142,12 @@ public sealed partial class EtcdctlTests(ThreeMemberCluster fixture) : IClassFix
         await first.WaitForLineAsync(line => line.StartsWith("lock/b/", StringComparison.Ordinal), Deadline);
         await using var second = Etcdctl.Start(Member(1), "lock", "lock/b");
         // The second locker has registered its key once it appears under the prefix; it must not hold the lock yet.
-        using var deadline = new CancellationTokenSource(Deadline);
-        while ((await Etcdctl.OkAsync(Endpoints, "get", "lock/b/", "--prefix", "--keys-only")).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length < 2)
-        {
-            await Task.Delay(100, deadline.Token);
-        }
+        await Eventually.ValueAsync(
+            async () => (await Etcdctl.OkAsync(Endpoints, "get", "lock/b/", "--prefix", "--keys-only")).Split('\n', StringSplitOptions.RemoveEmptyEntries),
+            keys => keys.Length >= 2,
+            Deadline,
+            keys => $"the second locker's key did not appear: [{string.Join(", ", keys)}]",
+            TestContext.Current.CancellationToken);
 
         Assert.DoesNotContain("lock/b/", second.StandardOutput, StringComparison.Ordinal);
         first.Interrupt(); // etcdctl releases the lock on Ctrl-C

@@ -35,13 +35,11 @@ public sealed class DurabilityTests
         })).ToList();
 
         // Kill every member while the writers are busy: once enough writes were acknowledged.
-        using (var enough = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
-        {
-            while (acknowledged.Count < 200)
-            {
-                await Task.Delay(20, enough.Token);
-            }
-        }
+        await Eventually.TrueAsync(
+            () => acknowledged.Count >= 200,
+            TimeSpan.FromSeconds(60),
+            () => $"{acknowledged.Count} writes acknowledged, 200 wanted",
+            TestContext.Current.CancellationToken);
 
         for (var member = 0; member < 3; member++)
         {

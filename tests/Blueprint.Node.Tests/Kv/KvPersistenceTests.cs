@@ -50,12 +50,11 @@ public sealed class KvPersistenceTests
 
         clock.Advance(TimeSpan.FromSeconds(60));
 
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (Checkpoints() <= before)
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"no checkpoint files appeared under {kv} within the deadline");
-            await Task.Delay(50, TestContext.Current.CancellationToken);
-        }
+        await Eventually.TrueAsync(
+            () => Checkpoints() > before,
+            TimeSpan.FromSeconds(20),
+            () => $"no checkpoint files appeared under {kv}: {Checkpoints()}, {before} before",
+            TestContext.Current.CancellationToken);
     }
 
     [Fact]

@@ -71,10 +71,11 @@ public sealed class FailModeTests
         Assert.True(service.IsDegraded);
 
         await using var back = await RedisServerPeer.StartAsync(port);
-        await RateLimitNode.EventuallyAsync(
+        await Eventually.TrueAsync(
             async () => (await service.CheckAsync(For("open", "after-recovery"), token)).Statuses[0] is { Degraded: false, Code: DescriptorCode.Ok },
             TimeSpan.FromSeconds(30),
-            "decisions reach the KV again after it returns");
+            () => $"decisions reach the KV again after it returns (service degraded: {service.IsDegraded})",
+            token);
         Assert.False(service.IsDegraded);
     }
 }

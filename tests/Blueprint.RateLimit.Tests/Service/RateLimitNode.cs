@@ -17,19 +17,4 @@ internal static class RateLimitNode
 
         return TestNode.StartAsync(dataDir, settings, TestContext.Current.CancellationToken);
     }
-
-    /// <summary>Waits for <paramref name="condition"/> with a deadline, re-checking briefly; fails with <paramref name="what"/>.</summary>
-    public static async Task EventuallyAsync(Func<Task<bool>> condition, TimeSpan deadline, string what)
-    {
-        var until = DateTime.UtcNow + deadline;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > until)
-            {
-                Assert.Fail($"not within {deadline}: {what}");
-            }
-
-            await Task.Delay(20, TestContext.Current.CancellationToken);
-        }
-    }
 }

@@ -114,12 +114,11 @@ public abstract class KvRateLimitStoreTests<TEngine>(TEngine engine) : IClassFix
         Assert.True((await store.DecideAsync(key, limit, 1, Cancel)).Allowed);
 
         var database = engine.Redis.GetDatabase();
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
-        deadline.CancelAfter(TimeSpan.FromSeconds(10));
-        while (await database.KeyExistsAsync("rl-test:" + key))
-        {
-            await Task.Delay(5, deadline.Token);
-        }
+        await Eventually.TrueAsync(
+            async () => !await database.KeyExistsAsync("rl-test:" + key),
+            TimeSpan.FromSeconds(10),
+            () => $"the idle key rl-test:{key} still exists",
+            Cancel);
     }
 
     [Fact]
