@@ -1,7 +1,7 @@
+using System.Runtime.CompilerServices;
 using Blueprint.Coordination;
 using Blueprint.Hosting;
 using Blueprint.Testing;
-using System.Runtime.CompilerServices;
 
 namespace Blueprint.Coordination.Tests;
 

@@ -1,9 +1,9 @@
+using System.Runtime.CompilerServices;
 using Blueprint.Gateway;
 using Blueprint.Hosting;
 using Blueprint.Kv;
 using Blueprint.RateLimit;
 using Blueprint.Testing;
-using System.Runtime.CompilerServices;
 
 namespace Blueprint.Gateway.Tests;
 

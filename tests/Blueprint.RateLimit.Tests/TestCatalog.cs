@@ -1,8 +1,8 @@
+using System.Runtime.CompilerServices;
 using Blueprint.Hosting;
 using Blueprint.Kv;
 using Blueprint.RateLimit;
 using Blueprint.Testing;
-using System.Runtime.CompilerServices;
 
 namespace Blueprint.RateLimit.Tests;
 

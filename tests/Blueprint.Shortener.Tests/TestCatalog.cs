@@ -1,10 +1,10 @@
+using System.Runtime.CompilerServices;
 using Blueprint.Hosting;
 using Blueprint.Kv;
 using Blueprint.RateLimit;
 using Blueprint.Shortener;
 using Blueprint.Sql;
 using Blueprint.Testing;
-using System.Runtime.CompilerServices;
 
 namespace Blueprint.Shortener.Tests;
 

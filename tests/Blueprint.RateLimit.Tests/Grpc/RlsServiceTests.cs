@@ -1,7 +1,7 @@
-using Blueprint.Hosting;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Blueprint.Hosting;
 using Blueprint.RateLimit.Tests.Service;
 using Grpc.Core;
 using Grpc.Net.Client;
