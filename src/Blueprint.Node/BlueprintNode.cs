@@ -1,11 +1,13 @@
 using System.Net;
 using Blueprint.Hosting;
+using Blueprint.Sql;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
 
@@ -89,6 +91,10 @@ public sealed class BlueprintNode : IAsyncDisposable
         {
             module.AddServices(builder);
         }
+
+        // Databases beyond the node's own (the shortener's shards) open on the sql module's engines;
+        // modules see only ISqlDatabaseOpener, from the sql abstractions.
+        builder.Services.TryAddSingleton<ISqlDatabaseOpener, SqlDatabaseOpener>();
 
         var app = builder.Build();
         foreach (var module in modules)
