@@ -1,6 +1,7 @@
+using Blueprint.Node;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Blueprint.Node.Tests.Kv;
+namespace Blueprint.Kv.Tests;
 
 public sealed class KvPersistenceTests
 {
