@@ -48,7 +48,7 @@ internal static class ShortenerCommand
                 throw new OptionsInvalidException();
             }
 
-            var (copied, pruned) = await ShortenerMaintenance.ReshardAsync(database, options, directory, parse.GetValue(prune), cancellationToken).ConfigureAwait(false);
+            var (copied, pruned) = await ShortenerMaintenance.ReshardAsync(database, new SqlDatabaseOpener(directory), options, directory, parse.GetValue(prune), cancellationToken).ConfigureAwait(false);
             await Console.Out.WriteLineAsync($"copied {copied} links to their shards; deleted {pruned} from where they were").ConfigureAwait(false);
         }));
         shortener.Subcommands.Add(reshard);

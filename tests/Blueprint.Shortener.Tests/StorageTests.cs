@@ -111,8 +111,8 @@ public sealed class StorageTests
         var primary = SqlDatabases.Open(new SqlOptions(), data);
         await using (primary)
         {
-            Assert.Equal((41L, 0L), await ShortenerMaintenance.ReshardAsync(primary, options, data, prune: false, TestContext.Current.CancellationToken));
-            Assert.Equal((0L, 0L), await ShortenerMaintenance.ReshardAsync(primary, options, data, prune: false, TestContext.Current.CancellationToken));
+            Assert.Equal((41L, 0L), await ShortenerMaintenance.ReshardAsync(primary, new SqlDatabaseOpener(data), options, data, prune: false, TestContext.Current.CancellationToken));
+            Assert.Equal((0L, 0L), await ShortenerMaintenance.ReshardAsync(primary, new SqlDatabaseOpener(data), options, data, prune: false, TestContext.Current.CancellationToken));
             Assert.Equal(41, await CountLinksAsync(primary)); // copied, not yet moved: nodes on the old list still find them
         }
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using Blueprint.Core.RateLimiting.Stores;
 using Blueprint.Kv;
-using Blueprint.RateLimit;
 using Blueprint.RateLimit.Store;
 using StackExchange.Redis;
 

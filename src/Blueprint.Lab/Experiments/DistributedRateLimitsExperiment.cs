@@ -1,4 +1,4 @@
-using Blueprint.RateLimit;
+using Blueprint.Core.RateLimiting.Stores;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Blueprint.Lab.Experiments;

@@ -1,3 +1,4 @@
+using Blueprint.Core.RateLimiting.Stores;
 using Blueprint.Hosting;
 using Blueprint.Kv;
 using Blueprint.RateLimit.AspNetCore;

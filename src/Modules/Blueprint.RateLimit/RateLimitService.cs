@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Blueprint.Core.RateLimiting.Stores;
 using Blueprint.Hosting;
 using Blueprint.RateLimit.Rules;
 using Microsoft.Extensions.Logging;

@@ -1,3 +1,4 @@
+using Blueprint.Core.RateLimiting.Stores;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;

@@ -14,9 +14,9 @@ public static class ShortenerMaintenance
     /// <paramref name="prune"/> is set. Idempotent. Returns how many were copied and deleted.
     /// </summary>
     public static async Task<(long Copied, long Pruned)> ReshardAsync(
-        ISqlDatabase primary, ShortenerOptions options, DataDirectory dataDirectory, bool prune, CancellationToken cancellationToken = default)
+        ISqlDatabase primary, ISqlDatabaseOpener opener, ShortenerOptions options, DataDirectory dataDirectory, bool prune, CancellationToken cancellationToken = default)
     {
-        var store = new LinkStore(primary, Options.Create(options), dataDirectory);
+        var store = new LinkStore(primary, opener, Options.Create(options), dataDirectory);
         await using (store.ConfigureAwait(false))
         {
             await store.MigrateAsync(cancellationToken).ConfigureAwait(false);

@@ -17,7 +17,7 @@ public static class SqlDatabases
 }
 
 /// <summary>A database opened by <see cref="SqlDatabases.Open"/>, which its owner disposes.</summary>
-public sealed class OwnedSqlDatabase : ISqlDatabase, IAsyncDisposable
+public sealed class OwnedSqlDatabase : IOwnedSqlDatabase
 {
     private readonly SqlDatabase _inner;
 
@@ -36,9 +36,22 @@ public sealed class OwnedSqlDatabase : ISqlDatabase, IAsyncDisposable
     public Task<int> MigrateAsync(string moduleName, IReadOnlyList<SqlMigration> migrations, CancellationToken cancellationToken = default) =>
         _inner.MigrateAsync(moduleName, migrations, cancellationToken);
 
-    /// <summary>Checkpoints a SQLite database (folds the WAL into the file); nothing for PostgreSQL.</summary>
+    /// <inheritdoc />
     public Task CheckpointAsync(CancellationToken cancellationToken) => _inner.CheckpointAsync(cancellationToken);
 
     /// <inheritdoc />
     public ValueTask DisposeAsync() => _inner.DisposeAsync();
+}
+
+/// <summary>
+/// <see cref="ISqlDatabaseOpener"/> on this module's engines: opens with <see cref="SqlDatabases.Open"/> and
+/// the default options otherwise.
+/// </summary>
+/// <param name="dataDirectory">The node's data directory.</param>
+public sealed class SqlDatabaseOpener(DataDirectory dataDirectory) : ISqlDatabaseOpener
+{
+    /// <inheritdoc />
+    public IOwnedSqlDatabase Open(SqlProvider provider, string? connectionString) => SqlDatabases.Open(
+        new SqlOptions { Provider = provider == SqlProvider.Postgres ? "postgres" : "sqlite", ConnectionString = connectionString },
+        dataDirectory);
 }

@@ -24,6 +24,8 @@ public sealed class SqlModule : IBlueprintModule
         builder.Services.AddValidatedOptions<SqlOptions>(SqlOptions.Section);
         builder.Services.AddSingleton<SqlDatabase>();
         builder.Services.AddSingleton<ISqlDatabase>(services => services.GetRequiredService<SqlDatabase>());
+        // Databases beyond the node's own (the shortener's shards); modules see only the opener, from the sql abstractions.
+        builder.Services.AddSingleton<ISqlDatabaseOpener, SqlDatabaseOpener>();
         builder.Services.AddHostedService<SqlLifecycle>();
         builder.Services.AddHealthChecks().AddCheck<SqlHealthCheck>("sql", tags: [ServiceDefaults.ReadyTag]);
     }

@@ -1,3 +1,4 @@
+using Blueprint.Core.RateLimiting.Stores;
 using Blueprint.RateLimit;
 using Blueprint.RateLimit.Rules;
 

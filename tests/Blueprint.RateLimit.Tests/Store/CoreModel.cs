@@ -1,4 +1,5 @@
 using Blueprint.Core.RateLimiting;
+using Blueprint.Core.RateLimiting.Stores;
 
 namespace Blueprint.RateLimit.Tests.Store;
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Blueprint.Core.RateLimiting;
+using Blueprint.Core.RateLimiting.Stores;
 using Blueprint.RateLimit.Store;
 using StackExchange.Redis;
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Blueprint.Core.RateLimiting.Stores;
 using YamlDotNet.RepresentationModel;
 
 namespace Blueprint.RateLimit.Rules;

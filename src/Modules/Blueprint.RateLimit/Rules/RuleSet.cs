@@ -1,3 +1,5 @@
+using Blueprint.Core.RateLimiting.Stores;
+
 namespace Blueprint.RateLimit.Rules;
 
 /// <summary>What to do with a request when the KV that holds the counters cannot be reached.</summary>

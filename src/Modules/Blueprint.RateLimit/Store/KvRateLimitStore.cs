@@ -1,5 +1,6 @@
 using System.Reflection;
 using Blueprint.Core.RateLimiting;
+using Blueprint.Core.RateLimiting.Stores;
 using Blueprint.Kv;
 using StackExchange.Redis;
 

@@ -1,5 +1,5 @@
 using System.Threading.RateLimiting;
-using Blueprint.RateLimit;
+using Blueprint.Core.RateLimiting.Stores;
 using Microsoft.Extensions.Options;
 
 namespace Blueprint.Shortener.Access;

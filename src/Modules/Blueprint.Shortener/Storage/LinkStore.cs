@@ -20,10 +20,10 @@ internal sealed class LinkStore : IAsyncDisposable
 
     private readonly ISqlDatabase _primary;
     private readonly Dictionary<string, ISqlDatabase> _shards;
-    private readonly List<OwnedSqlDatabase> _owned = [];
+    private readonly List<IOwnedSqlDatabase> _owned = [];
     private readonly HashRing<string>? _ring;
 
-    public LinkStore(ISqlDatabase primary, IOptions<ShortenerOptions> options, DataDirectory dataDirectory)
+    public LinkStore(ISqlDatabase primary, ISqlDatabaseOpener opener, IOptions<ShortenerOptions> options, DataDirectory dataDirectory)
     {
         _primary = primary;
         _shards = new Dictionary<string, ISqlDatabase>(StringComparer.Ordinal);
@@ -42,7 +42,7 @@ internal sealed class LinkStore : IAsyncDisposable
                 connection = $"Data Source={Path.Combine(dataDirectory.For("shortener"), shard.Name + ".db")}";
             }
 
-            var database = SqlDatabases.Open(new SqlOptions { Provider = shard.Provider, ConnectionString = connection }, dataDirectory);
+            var database = opener.Open(shard.Provider == "postgres" ? SqlProvider.Postgres : SqlProvider.Sqlite, connection);
             _owned.Add(database);
             _shards[shard.Name] = database;
         }

@@ -1,4 +1,4 @@
-namespace Blueprint.RateLimit;
+namespace Blueprint.Core.RateLimiting.Stores;
 
 /// <summary>The algorithms a limit can use; each has a pure core in <c>Blueprint.Core.RateLimiting</c> and a Lua script on the KV.</summary>
 public enum RateLimitAlgorithm
@@ -57,7 +57,8 @@ public readonly record struct RateLimitOutcome(bool Allowed, long RemainingPermi
 
 /// <summary>
 /// Where decisions are made: atomically, with the state shared by every node that uses the same
-/// store. The KV implementation runs one Lua script per decision (one round trip).
+/// store. The ratelimit module's KV implementation runs one Lua script per decision (one round trip);
+/// the stores here decide in process, without I/O.
 /// </summary>
 public interface IRateLimitStore
 {

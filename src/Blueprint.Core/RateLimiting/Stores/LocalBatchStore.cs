@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace Blueprint.RateLimit;
+namespace Blueprint.Core.RateLimiting.Stores;
 
 /// <summary>
 /// Approximate local-batch mode: a node reserves <c>batch</c> permits from the exact store in one

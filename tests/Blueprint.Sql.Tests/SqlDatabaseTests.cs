@@ -1,8 +1,7 @@
 using System.Globalization;
-using Blueprint.Sql;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Blueprint.Node.Tests.Sql;
+namespace Blueprint.Sql.Tests;
 
 /// <summary>
 /// What modules rely on from the relational store, run against the embedded SQLite and against a

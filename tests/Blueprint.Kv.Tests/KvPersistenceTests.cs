@@ -1,7 +1,7 @@
 using Blueprint.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Blueprint.Node.Tests.Kv;
+namespace Blueprint.Kv.Tests;
 
 public sealed class KvPersistenceTests
 {

@@ -1,8 +1,7 @@
 using System.Net.Sockets;
-using Blueprint.Kv;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Blueprint.Node.Tests.Kv;
+namespace Blueprint.Kv.Tests;
 
 public sealed class ExternalKvTests
 {

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
-using Blueprint.Core.RateLimiting;
 
-namespace Blueprint.RateLimit;
+namespace Blueprint.Core.RateLimiting.Stores;
 
 /// <summary>
 /// Decides in this process with the pure cores: the per-node fallback while the KV is unreachable,

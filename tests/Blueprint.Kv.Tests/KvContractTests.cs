@@ -1,6 +1,6 @@
 using StackExchange.Redis;
 
-namespace Blueprint.Node.Tests.Kv;
+namespace Blueprint.Kv.Tests;
 
 /// <summary>
 /// What every module relies on from the key-value engine, run against the embedded server and

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Blueprint.Node.Tests.Kv;
+namespace Blueprint.Kv.Tests;
 
 /// <summary>The embedded KV driven by a client nobody here wrote: Debian's redis-cli.</summary>
 public sealed class RedisCliTests : IAsyncLifetime

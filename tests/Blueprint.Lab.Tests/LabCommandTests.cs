@@ -1,10 +1,9 @@
 using System.CommandLine;
 using System.Text.Json;
 
-using Blueprint.Lab;
 using Blueprint.Lab.Experiments;
 
-namespace Blueprint.Core.Tests.Lab;
+namespace Blueprint.Lab.Tests;
 
 public sealed class LabCommandTests : IDisposable
 {

@@ -1,6 +1,7 @@
+using Blueprint.Core.RateLimiting.Stores;
 using Microsoft.Extensions.Time.Testing;
 
-namespace Blueprint.RateLimit.Tests.Service;
+namespace Blueprint.Core.Tests.RateLimiting.Stores;
 
 public sealed class LocalBatchStoreTests
 {
