@@ -10,8 +10,6 @@ public sealed partial class RaftHost
     private bool _committedVoter;
     private long _persistedTerm;
     private readonly System.Collections.Concurrent.ConcurrentQueue<Action> _loopWork = new();
-    private Task? _snapshotting;
-    private int _snapshotBusy;
     private bool _wasLeader;
     private int _lastLeaderId;
     private long _lastTerm;
@@ -33,7 +31,7 @@ public sealed partial class RaftHost
                 }
 
                 RunLoopWork();
-                StartReadRound();
+                _reads.StartRound(_node!);
                 ProcessReady();
             }
         }
@@ -63,7 +61,7 @@ public sealed partial class RaftHost
         {
             case TickInput:
                 node.Tick();
-                OnTickForReads();
+                _reads.OnTick();
                 break;
             case PeerInput peer:
                 node.Step(peer.Message);
@@ -113,17 +111,17 @@ public sealed partial class RaftHost
 
             foreach (var read in ready.ReadStates)
             {
-                OnReadState(read);
+                _reads.OnReadState(read);
             }
 
             node.Advance();
-            ReleaseReads(node.AppliedIndex);
-            StartReadRound();
+            _reads.Release(node.AppliedIndex);
+            _reads.StartRound(node);
         }
 
         // Checked on every pass, not only after a Ready: the entries applied while the previous snapshot was in
         // progress must start the next one even when nothing else happens (an idle node, a single voter).
-        MaybeCompact();
+        _snapshots.MaybeStart(node, _table);
         PublishStatus();
     }
 
@@ -200,7 +198,7 @@ public sealed partial class RaftHost
                 break;
         }
 
-        ResolveProposal(entry, result);
+        _proposals.Resolve(entry, result);
     }
 
     private void OnConfigurationApplied(LogEntry entry)
@@ -246,7 +244,7 @@ public sealed partial class RaftHost
     private void InstallSnapshot(Snapshot snapshot)
     {
         RestoreFromSnapshot(snapshot);
-        FailProposalsThrough(snapshot.Metadata.Index);
+        _proposals.FailThrough(snapshot.Metadata.Index);
         ClusterLog.SnapshotInstalled(_logger, Id, snapshot.Metadata.Index, snapshot.Metadata.Term);
     }
 
@@ -280,103 +278,14 @@ public sealed partial class RaftHost
         OnTableChanged();
     }
 
-    private static byte[] EncodeSnapshot(byte[] table, byte[] machine)
+    /// <summary>A snapshot's data: the member table's length, the table, then the state machine's snapshot.</summary>
+    internal static byte[] EncodeSnapshot(byte[] table, byte[] machine)
     {
         var data = new byte[sizeof(int) + table.Length + machine.Length];
         BinaryPrimitives.WriteInt32LittleEndian(data, table.Length);
         table.CopyTo(data.AsSpan(sizeof(int)));
         machine.CopyTo(data.AsSpan(sizeof(int) + table.Length));
         return data;
-    }
-
-    /// <summary>
-    /// Every <see cref="RaftHostOptions.SnapshotEveryEntries"/> applied entries, a snapshot in three steps, so that a
-    /// large state never stalls the loop (etcd keeps its state in bolt and needs no such step; here the state lives in
-    /// memory and is encoded whole): the loop captures the state (<see cref="IRaftStateMachine.CaptureSnapshot"/>, a
-    /// copy of references); a pool thread encodes it; the loop compacts the node's log to it; a pool thread writes and
-    /// fsyncs its file (<see cref="ISnapshotPrewrite"/>, when the storage can); the loop records it in the storage.
-    /// One snapshot is in progress at a time. Until it is recorded, storage keeps the entries, which is safe.
-    /// </summary>
-    private void MaybeCompact()
-    {
-        var node = _node!;
-        if (Volatile.Read(ref _snapshotBusy) != 0 || node.AppliedIndex - node.SnapshotIndex < _options.SnapshotEveryEntries)
-        {
-            return;
-        }
-
-        Volatile.Write(ref _snapshotBusy, 1);
-        long index = node.AppliedIndex;
-        var table = _table.Encode();
-        var encode = _stateMachine.CaptureSnapshot();
-        _snapshotting = Task.Run(() => OffLoop(index, () =>
-        {
-            var data = EncodeSnapshot(table, encode());
-            PostToLoop(() => CompactTo(index, data));
-            return true;
-        }));
-    }
-
-    private void CompactTo(long index, byte[] data)
-    {
-        var node = _node!;
-        if (_loopStopped || index <= node.SnapshotIndex)
-        {
-            // Stopped, or a snapshot from the leader got further meanwhile.
-            Volatile.Write(ref _snapshotBusy, 0);
-            return;
-        }
-
-        var snapshot = node.Compact(index, data);
-        if (_storage is ISnapshotPrewrite prewrite)
-        {
-            _snapshotting = Task.Run(() => OffLoop(index, () =>
-            {
-                prewrite.PrewriteSnapshot(snapshot);
-                PostToLoop(() => RecordSnapshot(snapshot));
-                return true;
-            }));
-        }
-        else
-        {
-            RecordSnapshot(snapshot);
-        }
-    }
-
-    private void RecordSnapshot(Snapshot snapshot)
-    {
-        try
-        {
-            if (!_loopStopped)
-            {
-                _storage.SaveSnapshot(snapshot);
-                ClusterLog.Compacted(_logger, Id, snapshot.Metadata.Index);
-            }
-        }
-        finally
-        {
-            Volatile.Write(ref _snapshotBusy, 0);
-        }
-    }
-
-    /// <summary>Runs a snapshot step off the loop; when it fails, or cannot hand the next step to the loop, the snapshot is given up.</summary>
-    private void OffLoop(long index, Func<bool> step)
-    {
-        try
-        {
-            if (step())
-            {
-                return;
-            }
-        }
-#pragma warning disable CA1031 // A failed snapshot is logged; the log stays longer and the next threshold tries again.
-        catch (Exception exception)
-#pragma warning restore CA1031
-        {
-            ClusterLog.SnapshotFailed(_logger, exception, Id, index);
-        }
-
-        Volatile.Write(ref _snapshotBusy, 0);
     }
 
     /// <summary>Keeps one sender per member other than this node, at its dial address.</summary>
@@ -434,13 +343,13 @@ public sealed partial class RaftHost
             // A round in flight under the old term will not be answered (the core drops pending reads when the
             // leader changes): the next round need not wait for it to age out. Its reads stay registered.
             _lastTerm = status.Term;
-            _readsInFlight = null;
+            _reads.ForgetInFlight();
         }
 
         if (status.LeaderId != _lastLeaderId)
         {
             _lastLeaderId = status.LeaderId;
-            _readsInFlight = null;
+            _reads.ForgetInFlight();
             if (status.LeaderId != 0)
             {
                 ClusterLog.LeaderChanged(_logger, Id, status.LeaderId, status.Term);

@@ -2,10 +2,9 @@ using Blueprint.Core.Raft;
 
 namespace Blueprint.Raft.Hosting;
 
-// Proposals: waiters keyed by (index, term).
+// Proposals: the public entry point and the loop side; the waiters are kept by ProposalTable.
 public sealed partial class RaftHost
 {
-    private readonly Dictionary<long, ProposalWaiter> _proposals = [];
     private bool _loopStopped;
 
     /// <summary>
@@ -47,66 +46,7 @@ public sealed partial class RaftHost
                 return;
             }
 
-            if (_proposals.Count >= _options.ProposalsPendingMax)
-            {
-                waiter.Fail(new RaftOverloadedException($"Raft host {Id}: {_proposals.Count} proposals await their apply (ProposalsPendingMax)"));
-                return;
-            }
-
-            var result = propose(_node!);
-            switch (result.Outcome)
-            {
-                case ProposeOutcome.Accepted:
-                    waiter.Appended = true;
-                    waiter.Index = result.Index;
-                    waiter.Term = result.Term;
-                    if (_proposals.Remove(result.Index, out var older))
-                    {
-                        // This leader appended a new entry where an older term's entry of ours stood: that one is gone.
-                        older.Fail(new RaftProposalDroppedException($"The entry at index {older.Index} (term {older.Term}) was overwritten by term {result.Term}"));
-                    }
-
-                    _proposals[result.Index] = waiter;
-                    break;
-                case ProposeOutcome.NotLeader:
-                    waiter.Fail(new RaftNotLeaderException($"Raft host {Id} is not the leader"));
-                    break;
-                case ProposeOutcome.Transferring:
-                    waiter.Fail(new RaftNotLeaderException($"Raft host {Id} is handing leadership over"));
-                    break;
-                case ProposeOutcome.Full:
-                    waiter.Fail(new RaftOverloadedException($"Raft host {Id}: the leader holds its maximum of uncommitted entries (MaxUncommittedEntries)"));
-                    break;
-                default:
-                    waiter.Fail(new RaftConfigChangeRefusedException($"Raft host {Id}: the configuration change was refused (another is pending, or the leader has not committed an entry of its term yet)"));
-                    break;
-            }
-        }
-    }
-
-    private void ResolveProposal(LogEntry entry, byte[] result)
-    {
-        if (!_proposals.Remove(entry.Index, out var waiter))
-        {
-            return;
-        }
-
-        if (waiter.Term == entry.Term)
-        {
-            waiter.Complete(result);
-        }
-        else
-        {
-            waiter.Fail(new RaftProposalDroppedException($"Index {entry.Index} holds an entry of term {entry.Term}, not the proposal of term {waiter.Term}"));
-        }
-    }
-
-    private void FailProposalsThrough(long index)
-    {
-        foreach (var key in _proposals.Keys.Where(k => k <= index).ToList())
-        {
-            _proposals.Remove(key, out var waiter);
-            waiter!.Fail(new RaftOutcomeUnknownException($"A snapshot at index {index} replaced the log before the proposal at {key} was seen to apply"));
+            _proposals.Propose(waiter, _node!, propose);
         }
     }
 
@@ -114,13 +54,8 @@ public sealed partial class RaftHost
     {
         _loopStopped = true;
         string why = IsRemoved ? "was removed from the cluster" : fault is null ? "stopped" : "failed: " + fault.Message;
-        foreach (var waiter in _proposals.Values)
-        {
-            waiter.Fail(new RaftOutcomeUnknownException($"Raft host {Id} {why} before the proposal at index {waiter.Index} was seen to apply", fault));
-        }
-
-        _proposals.Clear();
-        FailAllReads(new RaftUnavailableException($"Raft host {Id} {why}", fault));
+        _proposals.FailAll(why, fault);
+        _reads.FailAll(new RaftUnavailableException($"Raft host {Id} {why}", fault));
         RunLoopWork();
         while (_inputs.Reader.TryRead(out var input))
         {
@@ -161,37 +96,5 @@ public sealed partial class RaftHost
         data[0] = tag;
         body.CopyTo(data.AsSpan(1));
         return data;
-    }
-
-    private sealed class ProposalWaiter
-    {
-        private readonly TaskCompletionSource<byte[]> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public Task<byte[]> Task => _done.Task;
-
-        public bool Appended { get; set; }
-
-        public long Index { get; set; }
-
-        public long Term { get; set; }
-
-        public void Complete(byte[] result) => _done.TrySetResult(result);
-
-        public void Fail(Exception exception) => _done.TrySetException(exception);
-
-        public void Cancel(CancellationToken ct)
-        {
-            lock (this)
-            {
-                if (Appended)
-                {
-                    _done.TrySetException(new RaftOutcomeUnknownException($"The caller stopped waiting after the proposal was appended at index {Index} (term {Term}); it may still commit"));
-                }
-                else
-                {
-                    _done.TrySetCanceled(ct);
-                }
-            }
-        }
     }
 }

@@ -34,6 +34,9 @@ public sealed partial class RaftHost : IAsyncDisposable
     private readonly ConcurrentDictionary<string, Func<ReadOnlyMemory<byte>, CancellationToken, Task<byte[]>>> _handlers = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
     private readonly object _lifecycle = new();
+    private readonly ProposalTable _proposals;
+    private readonly ReadBatcher _reads;
+    private readonly SnapshotScheduler _snapshots;
 
     private RaftNode? _node;
     private MemberTable _table;
@@ -78,6 +81,9 @@ public sealed partial class RaftHost : IAsyncDisposable
         _table = new MemberTable(_clusterId, options.InitialMembers);
         _members = _table.Members;
         _memberView = new MemberView(_table);
+        _proposals = new ProposalTable(options.NodeId, options.ProposalsPendingMax);
+        _reads = new ReadBatcher(options.NodeId, options.ReadsPendingMax, options.ElectionTimeoutTicks);
+        _snapshots = new SnapshotScheduler(options.NodeId, options.SnapshotEveryEntries, storage, stateMachine, _logger, PostToLoop, () => _loopStopped);
         RegisterBuiltInHandlers();
     }
 
@@ -180,7 +186,7 @@ public sealed partial class RaftHost : IAsyncDisposable
         _inputs.Writer.TryComplete();
         await AwaitQuietly(_loop).ConfigureAwait(false);
         await AwaitQuietly(_publish).ConfigureAwait(false);
-        await AwaitQuietly(_snapshotting).ConfigureAwait(false);
+        await AwaitQuietly(_snapshots.Running).ConfigureAwait(false);
         foreach (var sender in _senders.Values)
         {
             await sender.DisposeAsync().ConfigureAwait(false);
