@@ -1,10 +1,11 @@
 using System.Globalization;
-using Blueprint.Coordination.Cluster;
 using Blueprint.Coordination.Etcd;
 using Blueprint.Coordination.Mvcc;
 using Blueprint.Coordination.Watch;
 using Blueprint.Core.Raft;
 using Blueprint.Hosting;
+using Blueprint.Raft.Hosting;
+using Blueprint.Raft.Hosting.Wal;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,5 +1,5 @@
-using Blueprint.Coordination.Cluster;
 using Blueprint.Coordination.Etcd.Rpc;
+using Blueprint.Raft.Hosting;
 using Grpc.Core;
 using EtcdCluster = Blueprint.Coordination.Etcd.Rpc.Cluster;
 

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Blueprint.Coordination.Cluster;
+using Blueprint.Raft.Hosting;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Blueprint.Coordination.Etcd;

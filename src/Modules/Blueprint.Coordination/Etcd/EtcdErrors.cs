@@ -1,4 +1,4 @@
-using Blueprint.Coordination.Cluster;
+using Blueprint.Raft.Hosting;
 using Grpc.Core;
 
 namespace Blueprint.Coordination.Etcd;

@@ -1,7 +1,7 @@
-using Blueprint.Coordination.Cluster;
 using Blueprint.Coordination.Etcd.Rpc;
 using Blueprint.Coordination.Mvcc;
 using Blueprint.Coordination.Watch;
+using Blueprint.Raft.Hosting;
 using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.Extensions.Options;

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
-using Blueprint.Coordination.Cluster;
 using Blueprint.Coordination.Etcd.Rpc;
 using Blueprint.Coordination.Mvcc;
+using Blueprint.Raft.Hosting;
 using Google.Protobuf;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

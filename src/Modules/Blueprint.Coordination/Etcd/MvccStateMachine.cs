@@ -1,5 +1,5 @@
-using Blueprint.Coordination.Cluster;
 using Blueprint.Coordination.Mvcc;
+using Blueprint.Raft.Hosting;
 using Google.Protobuf;
 
 namespace Blueprint.Coordination.Etcd;

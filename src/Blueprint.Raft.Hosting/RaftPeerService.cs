@@ -1,0 +1,65 @@
+using Blueprint.Raft.Hosting.Protocol;
+using Grpc.Core;
+
+namespace Blueprint.Raft.Hosting;
+
+/// <summary>
+/// The gRPC service on the Raft peer port: receives other members' message streams and forwarded calls for the
+/// <see cref="RaftHost"/> registered in dependency injection. A stream from another cluster or from a removed member
+/// is refused with <c>FailedPrecondition</c> and a trailer naming why.
+/// </summary>
+/// <param name="host">The local host.</param>
+/// <param name="lifetime">The node's lifetime: incoming streams end when the node begins to stop, so its drain does not wait for them.</param>
+public sealed class RaftPeerService(RaftHost host, Microsoft.Extensions.Hosting.IHostApplicationLifetime? lifetime = null) : Peer.PeerBase
+{
+    /// <inheritdoc />
+    public override async Task<SendAck> Send(IAsyncStreamReader<RaftEnvelope> requestStream, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(requestStream);
+        ArgumentNullException.ThrowIfNull(context);
+        long received = 0;
+
+        // The stream lives as long as both ends do: it ends when the caller hangs up or this host stops.
+        using var call = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, host.Stopping, lifetime?.ApplicationStopping ?? CancellationToken.None);
+        while (await requestStream.MoveNext(call.Token).ConfigureAwait(false))
+        {
+            var envelope = requestStream.Current;
+            var verdict = host.Receive(envelope);
+            if (verdict != RaftHost.ReceiveVerdict.Accepted)
+            {
+                throw Refuse(verdict, envelope.From, envelope.ClusterId);
+            }
+
+            received++;
+        }
+
+        return new SendAck { Received = received };
+    }
+
+    /// <inheritdoc />
+    public override async Task<ForwardResponse> Forward(ForwardRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        var verdict = host.CheckSender(request.ClusterId, request.From);
+        if (verdict != RaftHost.ReceiveVerdict.Accepted)
+        {
+            throw Refuse(verdict, request.From, request.ClusterId);
+        }
+
+        return await host.HandleForwardAsync(request, context.CancellationToken).ConfigureAwait(false);
+    }
+
+    private RpcException Refuse(RaftHost.ReceiveVerdict verdict, int from, ulong clusterId)
+    {
+        var (refusal, detail) = verdict switch
+        {
+            RaftHost.ReceiveVerdict.ClusterMismatch => (PeerSender.RefusalClusterMismatch, $"node {host.Id} belongs to cluster {host.ClusterId:x16}; node {from} sent cluster {clusterId:x16}"),
+            RaftHost.ReceiveVerdict.Removed => (PeerSender.RefusalRemoved, $"node {from} was removed from the cluster"),
+            _ => ("stopped", $"node {host.Id} is not running"),
+        };
+        var trailers = new Metadata { { PeerSender.RefusalTrailer, refusal } };
+        var code = verdict == RaftHost.ReceiveVerdict.Stopped ? StatusCode.Unavailable : StatusCode.FailedPrecondition;
+        return new RpcException(new Status(code, detail), trailers);
+    }
+}
