@@ -61,7 +61,6 @@ public static class NodeCli
             }
         }
 
-        root.Subcommands.Add(ShortenerCommand.Create());
         return root;
     }
 

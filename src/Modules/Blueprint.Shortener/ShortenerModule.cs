@@ -29,6 +29,9 @@ public sealed class ShortenerModule : IBlueprintModule
     public IReadOnlyList<string> Requires { get; } = ["kv", "sql"];
 
     /// <inheritdoc />
+    public IEnumerable<System.CommandLine.Command> CreateVerbs(ModuleCatalog catalog) => [ShortenerCommand.Create(catalog)];
+
+    /// <inheritdoc />
     public void AddServices(IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
