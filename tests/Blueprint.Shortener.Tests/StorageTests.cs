@@ -58,7 +58,7 @@ public sealed class StorageTests
         Assert.Equal(codes.Count, total);
 
         // The node's own database holds no links when shards are configured.
-        Assert.Equal(0, await CountLinksAsync(shortener.Get<LinkStore>().Primary));
+        Assert.Equal(0, await CountLinksAsync(shortener.Get<ShardRouter>().Primary));
 
         var seen = new List<string>();
         string? cursor = null;
@@ -137,7 +137,7 @@ public sealed class StorageTests
         }
 
         await using var sharded = await ShortenerHarness.StartAsync(shards, dataDir: directory.Path);
-        Assert.Equal(0, await CountLinksAsync(sharded.Get<LinkStore>().Primary));
+        Assert.Equal(0, await CountLinksAsync(sharded.Get<ShardRouter>().Primary));
         Assert.Equal(40, await sharded.Get<LinkStore>().CountAsync(TestContext.Current.CancellationToken));
         Assert.Equal(HttpStatusCode.NotFound, (await sharded.FollowOnceAsync(codes[0])).Status);
         foreach (var code in codes.Skip(1))

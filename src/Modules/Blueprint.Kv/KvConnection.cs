@@ -14,7 +14,7 @@ internal sealed class KvConnection(IOptions<KvOptions> kvOptions, IOptions<NodeO
 
     public string Endpoint => kvOptions.Value.IsExternal
         ? kvOptions.Value.ConnectionString!.Split(',')[0]
-        : $"{LoopbackFor(nodeOptions.Value.Bind)}:{kvOptions.Value.Port}";
+        : $"{nodeOptions.Value.ClientHost}:{kvOptions.Value.Port}";
 
     public bool IsEmbedded => !kvOptions.Value.IsExternal;
 
@@ -69,13 +69,6 @@ internal sealed class KvConnection(IOptions<KvOptions> kvOptions, IOptions<NodeO
     }
 
     /// <summary>A wildcard bind is reached through loopback.</summary>
-    internal static string LoopbackFor(string bind) => bind switch
-    {
-        "0.0.0.0" => "127.0.0.1",
-        "::" => "::1",
-        _ => bind,
-    };
-
     public async ValueTask DisposeAsync()
     {
         if (_multiplexer is { } multiplexer)

@@ -12,7 +12,7 @@ namespace Blueprint.Shortener;
 /// periodically, which also sheds the bits of deleted codes.
 /// </summary>
 internal sealed partial class ShortenerLifecycle(
-    LinkStore store, ShortenerService service, LinkCache cache, IOptions<ShortenerOptions> options, TimeProvider time, ILogger<ShortenerLifecycle> logger)
+    ShardRouter store, ShortenerService service, LinkCache cache, IOptions<ShortenerOptions> options, TimeProvider time, ILogger<ShortenerLifecycle> logger)
     : BackgroundService
 {
     public override async Task StartAsync(CancellationToken cancellationToken)

@@ -16,11 +16,11 @@ public static class ShortenerMaintenance
     public static async Task<(long Copied, long Pruned)> ReshardAsync(
         ISqlDatabase primary, ISqlDatabaseOpener opener, ShortenerOptions options, DataDirectory dataDirectory, bool prune, CancellationToken cancellationToken = default)
     {
-        var store = new LinkStore(primary, opener, Options.Create(options), dataDirectory);
-        await using (store.ConfigureAwait(false))
+        var router = new ShardRouter(primary, opener, Options.Create(options), dataDirectory);
+        await using (router.ConfigureAwait(false))
         {
-            await store.MigrateAsync(cancellationToken).ConfigureAwait(false);
-            return await store.ReshardAsync(prune, cancellationToken).ConfigureAwait(false);
+            await router.MigrateAsync(cancellationToken).ConfigureAwait(false);
+            return await Resharder.ReshardAsync(router, prune, cancellationToken).ConfigureAwait(false);
         }
     }
 }

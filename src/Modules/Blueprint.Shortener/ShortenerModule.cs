@@ -38,7 +38,9 @@ public sealed class ShortenerModule : IBlueprintModule
         builder.Services.AddValidatedOptions<ShortenerOptions>(ShortenerOptions.Section);
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ShortenerMetrics>();
+        builder.Services.AddSingleton<ShardRouter>();
         builder.Services.AddSingleton<LinkStore>();
+        builder.Services.AddSingleton<ClickStore>();
         builder.Services.AddSingleton<LinkCache>();
         builder.Services.AddSingleton<ShortenerService>();
         builder.Services.AddSingleton<ApiKeyVerifier>();

@@ -30,6 +30,7 @@ internal sealed class ShortenerService : IDisposable
 {
     private const int GeneratedAttemptsMax = 8;
     private readonly LinkStore _store;
+    private readonly ClickStore _clicks;
     private readonly LinkCache _cache;
     private readonly CodeGenerator _codes;
     private readonly UrlPolicy _policy;
@@ -38,9 +39,10 @@ internal sealed class ShortenerService : IDisposable
     private readonly IKvConnection _kv;
     private readonly ShortenerOptions _options;
 
-    public ShortenerService(LinkStore store, LinkCache cache, IKvConnection kv, IOptions<ShortenerOptions> options, TimeProvider time, ShortenerMetrics metrics)
+    public ShortenerService(LinkStore store, ClickStore clicks, LinkCache cache, IKvConnection kv, IOptions<ShortenerOptions> options, TimeProvider time, ShortenerMetrics metrics)
     {
         _store = store;
+        _clicks = clicks;
         _cache = cache;
         _kv = kv;
         _options = options.Value;
@@ -156,7 +158,7 @@ internal sealed class ShortenerService : IDisposable
     /// <summary>The click statistics, with approximate unique visitors from the KV's HyperLogLog.</summary>
     public async Task<(LinkStats Stats, long UniqueVisitors)> StatsAsync(string code, CancellationToken cancellationToken)
     {
-        var stats = await _store.StatsAsync(code, days: 90, referrers: 10, cancellationToken).ConfigureAwait(false);
+        var stats = await _clicks.StatsAsync(code, days: 90, referrers: 10, cancellationToken).ConfigureAwait(false);
         var database = (await _kv.GetAsync(cancellationToken).ConfigureAwait(false)).GetDatabase();
         var unique = await database.HyperLogLogLengthAsync(ClickRecorder.UniqueKey(_options, code)).WaitAsync(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
         return (stats, unique);

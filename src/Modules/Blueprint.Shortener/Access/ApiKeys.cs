@@ -25,12 +25,12 @@ public static class ApiKeys
     {
         ArgumentNullException.ThrowIfNull(database);
         ArgumentNullException.ThrowIfNull(timeProvider);
-        await database.MigrateAsync(LinkStore.ModuleName, ShortenerSchema.Migrations, cancellationToken).ConfigureAwait(false);
+        await database.MigrateAsync(LinkSql.ModuleName, ShortenerSchema.Migrations, cancellationToken).ConfigureAwait(false);
         var key = New();
         var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            await using var command = LinkStore.Command(connection,
+            await using var command = LinkSql.Command(connection,
                 "INSERT INTO shortener_api_keys (hash, prefix, created_at) VALUES (@hash, @prefix, @at)",
                 ("@hash", Hash(key)), ("@prefix", key[..(Prefix.Length + 8)]), ("@at", timeProvider.GetUtcNow().ToUnixTimeMilliseconds()));
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -54,7 +54,7 @@ public static class ApiKeys
 }
 
 /// <summary>Checks presented keys against the node's database, remembering good ones for a minute.</summary>
-internal sealed class ApiKeyVerifier(LinkStore store, TimeProvider timeProvider)
+internal sealed class ApiKeyVerifier(ShardRouter store, TimeProvider timeProvider)
 {
     private static readonly TimeSpan Remember = TimeSpan.FromMinutes(1);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _known = new(StringComparer.Ordinal);
@@ -77,7 +77,7 @@ internal sealed class ApiKeyVerifier(LinkStore store, TimeProvider timeProvider)
         var connection = await store.Primary.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            await using var command = LinkStore.Command(connection, "SELECT COUNT(*) FROM shortener_api_keys WHERE hash = @hash", ("@hash", hash));
+            await using var command = LinkSql.Command(connection, "SELECT COUNT(*) FROM shortener_api_keys WHERE hash = @hash", ("@hash", hash));
             var found = Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture) > 0;
             if (found)
             {

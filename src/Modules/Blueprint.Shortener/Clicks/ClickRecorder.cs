@@ -33,7 +33,7 @@ internal sealed partial class ClickRecorder : BackgroundService
 {
     private const int HeaderCharsMax = 512;
     private readonly ConcurrentQueue<Click> _queue = new();
-    private readonly LinkStore _store;
+    private readonly ClickStore _store;
     private readonly IKvConnection _kv;
     private readonly ShortenerOptions _options;
     private readonly ShortenerMetrics _metrics;
@@ -43,7 +43,7 @@ internal sealed partial class ClickRecorder : BackgroundService
     private int _count;
     private long _dropped;
 
-    public ClickRecorder(LinkStore store, IKvConnection kv, IOptions<ShortenerOptions> options, ShortenerMetrics metrics, TimeProvider time, ILogger<ClickRecorder> logger)
+    public ClickRecorder(ClickStore store, IKvConnection kv, IOptions<ShortenerOptions> options, ShortenerMetrics metrics, TimeProvider time, ILogger<ClickRecorder> logger)
     {
         _store = store;
         _kv = kv;
