@@ -141,7 +141,9 @@ internal static class ClusterCommand
         start.FileName = self;
         if (Path.GetFileNameWithoutExtension(self) == "dotnet")
         {
-            start.ArgumentList.Add(typeof(ClusterCommand).Assembly.Location);
+            // `dotnet blueprint.dll`: the executable's own assembly, not this module's.
+            start.ArgumentList.Add(System.Reflection.Assembly.GetEntryAssembly()?.Location
+                ?? throw new InvalidOperationException("the path of this executable is unknown"));
         }
 
         string[] arguments =
