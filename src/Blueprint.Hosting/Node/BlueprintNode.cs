@@ -280,6 +280,7 @@ public sealed class BlueprintNode : IAsyncDisposable
     private void Preflight()
     {
         App.Services.GetRequiredService<IStartupValidator>().Validate();
+        ValidateListenerPorts();
         _ = App.Services.GetRequiredService<DataDirectory>();
         var node = App.Services.GetRequiredService<IOptions<NodeOptions>>().Value;
         var ports = Listeners.Prepend(new ActiveListener("http", ModuleCatalog.HttpListener, node.HttpPort))
@@ -299,6 +300,25 @@ public sealed class BlueprintNode : IAsyncDisposable
             {
                 throw StartupProblemException.PortInUse(active.Listener.Name, node.Bind, active.Port, active.Listener.Setting);
             }
+        }
+    }
+
+    /// <summary>
+    /// A listener's configured value that is not a port, reported as an invalid option naming the key and the value (and,
+    /// through <see cref="StartupFailure"/>, the flag). Modules whose options validate the port report it first, with
+    /// every other invalid option; this covers a module that declares a listener and validates nothing.
+    /// </summary>
+    private void ValidateListenerPorts()
+    {
+        var configuration = App.Services.GetRequiredService<IConfiguration>();
+        var failures = Modules.SelectMany(module => module.Listeners)
+            .Where(listener => listener.ConfiguredPort(configuration) is null)
+            .Select(listener => $"{listener.ConfigKey} = '{configuration[listener.ConfigKey]}': must be a port from 0 to 65535" +
+                (listener.OffWhenZero ? " (0 turns it off)" : " (0 picks a free one)"))
+            .ToList();
+        if (failures.Count > 0)
+        {
+            throw new OptionsValidationException(nameof(ModuleListener), typeof(ModuleListener), failures);
         }
     }
 

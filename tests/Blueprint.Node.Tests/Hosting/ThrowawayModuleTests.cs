@@ -85,6 +85,16 @@ public sealed class ThrowawayModuleTests
         Assert.Contains($"blueprint: Echo port {Text(busy)} on 127.0.0.1 is already in use; choose another with --echo-port <port>", error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Run_ListenerPortThatIsNoPort_ExitsTwoNamingKeyValueAndFlag()
+    {
+        // The echo module validates nothing of its own: the node checks the port its listener declares.
+        using var data = new TempDirectory();
+        var (exit, _, error) = await RunCliAsync(["run", "--modules", "echo", "--data-dir", data.Path, "--http-port", Text(FreePorts.Next()), "--echo-port", "70000"]);
+        Assert.Equal(2, exit);
+        Assert.Contains("blueprint: Echo:Port = '70000': must be a port from 0 to 65535 (0 picks a free one) (flag --echo-port)", error, StringComparison.Ordinal);
+    }
+
     private static async Task<(int Exit, string Output, string Error)> RunCliAsync(string[] args)
     {
         using var output = new StringWriter();
