@@ -17,14 +17,6 @@ public sealed class ModuleCatalog
         Description = "HTTP port",
     };
 
-    /// <summary>The node's own flags and the keys they set, before the modules' flags.</summary>
-    private static readonly ModuleFlag[] NodeFlags =
-    [
-        new("--data-dir", $"{NodeOptions.Section}:{nameof(NodeOptions.DataDir)}", "Directory for every module's files (default ./.blueprint)."),
-        new("--bind", $"{NodeOptions.Section}:{nameof(NodeOptions.Bind)}", "Address every listener binds (default 127.0.0.1)."),
-        new("--modules", $"{NodeOptions.Section}:{nameof(NodeOptions.Modules)}", "Comma list of modules to run (default all)."),
-        new("--log-format", $"{NodeOptions.Section}:{nameof(NodeOptions.LogFormat)}", "text or json (default text)."),
-    ];
 
     /// <summary>Creates a catalog.</summary>
     /// <param name="modules">Every module, each after the modules it requires.</param>
@@ -42,8 +34,14 @@ public sealed class ModuleCatalog
         }
 
         // Every flag of `run`: the node's, each listener's port flag, then each module's own; one flag sets one key.
-        var flags = new List<ModuleFlag>(NodeFlags);
-        flags.Insert(2, ToFlag(HttpListener));
+        var flags = new List<ModuleFlag>
+        {
+            new("--data-dir", $"{NodeOptions.Section}:{nameof(NodeOptions.DataDir)}", "Directory for every module's files (default ./.blueprint)."),
+            new("--bind", $"{NodeOptions.Section}:{nameof(NodeOptions.Bind)}", "Address every listener binds (default 127.0.0.1)."),
+            ToFlag(HttpListener),
+            new("--modules", $"{NodeOptions.Section}:{nameof(NodeOptions.Modules)}", $"Comma list of modules to run (default all: {string.Join(",", Names)})."),
+            new("--log-format", $"{NodeOptions.Section}:{nameof(NodeOptions.LogFormat)}", "text or json (default text)."),
+        };
         foreach (var module in Modules)
         {
             flags.AddRange(module.Listeners.Where(listener => listener.Flag is not null).Select(ToFlag));
@@ -87,5 +85,5 @@ public sealed class ModuleCatalog
     }
 
     private static ModuleFlag ToFlag(ModuleListener listener) =>
-        new(listener.Flag!, listener.ConfigKey, $"{listener.Description} (default {listener.DefaultPort.ToString(System.Globalization.CultureInfo.InvariantCulture)}{(listener.OffWhenZero ? "; 0 turns it off" : "")}).");
+        new(listener.Flag!, listener.ConfigKey, $"{listener.Description} (default {listener.DefaultPort.ToString(System.Globalization.CultureInfo.InvariantCulture)}{(listener.OffWhenZero ? "; 0 turns it off" : "")}).", IsPort: true);
 }

@@ -84,8 +84,8 @@ public sealed record ModuleListener
     public string Setting => Flag ?? ConfigKey;
 
     /// <summary>
-    /// The configured port: the key's value when it is a whole number, else <see cref="DefaultPort"/>. An invalid value is
-    /// reported by the module's options validation before anything listens; null when the value is not a port at all.
+    /// The configured port: the key's value when it is a whole number from 0 to 65535, <see cref="DefaultPort"/> when the
+    /// key is not set, null when the value is not a port (the node's preflight reports it, naming the key and the flag).
     /// </summary>
     public int? ConfiguredPort(IConfiguration configuration)
     {
@@ -110,4 +110,5 @@ public sealed record ActiveListener(string Module, ModuleListener Listener, int 
 /// <param name="Flag">The flag, for example <c>--node-id</c>.</param>
 /// <param name="ConfigKey">The key it sets, for example <c>Coordination:NodeId</c>.</param>
 /// <param name="Description">One sentence for the help.</param>
-public sealed record ModuleFlag(string Flag, string ConfigKey, string Description);
+/// <param name="IsPort">Whether the value is a port (a listener's flag), parsed as a number.</param>
+public sealed record ModuleFlag(string Flag, string ConfigKey, string Description, bool IsPort = false);

@@ -20,7 +20,7 @@ public static class NodeCli
     public static async Task<int> RunAsync(string[] args, ModuleCatalog catalog, TextWriter output, TextWriter error)
     {
         ArgumentNullException.ThrowIfNull(error);
-        var root = CreateRootCommand(catalog, output);
+        var root = CreateRootCommand(catalog);
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
@@ -37,20 +37,20 @@ public static class NodeCli
     }
 
     /// <summary>Creates the root command of this build's catalog.</summary>
-    public static RootCommand CreateRootCommand() => CreateRootCommand(BlueprintCatalog.Create(), Console.Out);
+    public static RootCommand CreateRootCommand() => CreateRootCommand(BlueprintCatalog.Create());
 
-    /// <summary>Creates the root command with every verb of <paramref name="catalog"/>.</summary>
-    public static RootCommand CreateRootCommand(ModuleCatalog catalog, TextWriter output)
+    /// <summary>Creates the root command with every verb of <paramref name="catalog"/>; verbs write to the invocation's output.</summary>
+    public static RootCommand CreateRootCommand(ModuleCatalog catalog)
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        var run = CreateRunCommand(catalog, output, out var runOptions);
+        var run = CreateRunCommand(catalog, out var runOptions);
         var root = new RootCommand("Blueprint: the system-design cheat sheet made real. With no verb, runs a node.");
         foreach (var option in runOptions)
         {
             root.Options.Add(option);
         }
 
-        root.SetAction((parse, cancellationToken) => RunNodeAsync(parse, catalog, runOptions, output, cancellationToken));
+        root.SetAction((parse, cancellationToken) => RunNodeAsync(parse, catalog, runOptions, cancellationToken));
         root.Subcommands.Add(run);
         root.Subcommands.Add(CreateVersionCommand());
         foreach (var source in catalog.Tools.Concat<IVerbSource>(catalog.Modules))
@@ -65,13 +65,11 @@ public static class NodeCli
     }
 
     /// <summary>The flags of <c>run</c>: one per entry of the catalog's flag table; ports parse as numbers.</summary>
-    private static Command CreateRunCommand(ModuleCatalog catalog, TextWriter output, out IReadOnlyList<Option> options)
+    private static Command CreateRunCommand(ModuleCatalog catalog, out IReadOnlyList<Option> options)
     {
-        var portKeys = catalog.Modules.SelectMany(module => module.Listeners).Append(ModuleCatalog.HttpListener)
-            .Select(listener => listener.ConfigKey).ToHashSet(StringComparer.Ordinal);
-        options = [.. catalog.RunFlags.Select(flag => portKeys.Contains(flag.ConfigKey)
+        options = [.. catalog.RunFlags.Select(flag => flag.IsPort
             ? (Option)new Option<int>(flag.Flag) { Description = flag.Description }
-            : new Option<string>(flag.Flag) { Description = flag.Flag == "--modules" ? $"Comma list of modules to run (default all: {string.Join(",", catalog.Names)})." : flag.Description })];
+            : new Option<string>(flag.Flag) { Description = flag.Description })];
         var run = new Command("run", "Run a node with the enabled modules.");
         foreach (var option in options)
         {
@@ -79,14 +77,14 @@ public static class NodeCli
         }
 
         var bound = options;
-        run.SetAction((parse, cancellationToken) => RunNodeAsync(parse, catalog, bound, output, cancellationToken));
+        run.SetAction((parse, cancellationToken) => RunNodeAsync(parse, catalog, bound, cancellationToken));
         return run;
     }
 
     private static Command CreateVersionCommand()
     {
         var version = new Command("version", "Print the version.");
-        version.SetAction(_ => Console.WriteLine($"blueprint {BlueprintVersion.Current}"));
+        version.SetAction(parse => parse.InvocationConfiguration.Output.WriteLine($"blueprint {BlueprintVersion.Current}"));
         return version;
     }
 
@@ -106,9 +104,10 @@ public static class NodeCli
         return overrides;
     }
 
-    private static async Task<int> RunNodeAsync(ParseResult parse, ModuleCatalog catalog, IReadOnlyList<Option> options, TextWriter output, CancellationToken cancellationToken)
+    private static async Task<int> RunNodeAsync(ParseResult parse, ModuleCatalog catalog, IReadOnlyList<Option> options, CancellationToken cancellationToken)
     {
         BlueprintNode? node = null;
+        var output = parse.InvocationConfiguration.Output;
         var error = parse.InvocationConfiguration.Error;
         try
         {

@@ -39,7 +39,7 @@ public static class FreePorts
     /// </summary>
     public static (int Lowest, int Highest) RangeOutsideEphemeral(string? ephemeralRange)
     {
-        const int Enough = 1_000;
+        const int PortsInRangeMin = 1_000;
         var fields = (ephemeralRange ?? "").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
         if (fields.Length != 2
             || !int.TryParse(fields[0], NumberStyles.None, CultureInfo.InvariantCulture, out var start)
@@ -49,12 +49,12 @@ public static class FreePorts
             return (Lowest, EphemeralStartFallback - 1);
         }
 
-        if (start - Lowest >= Enough)
+        if (start - Lowest >= PortsInRangeMin)
         {
             return (Lowest, start - 1);
         }
 
-        return 65_535 - end >= Enough ? (end + 1, 65_535) : (Lowest, EphemeralStartFallback - 1);
+        return 65_535 - end >= PortsInRangeMin ? (end + 1, 65_535) : (Lowest, EphemeralStartFallback - 1);
     }
 
     private static PortPool CreatePool()

@@ -180,7 +180,7 @@ public sealed class BlueprintNode : IAsyncDisposable
         {
             foreach (var listener in module.Listeners)
             {
-                // A value that is not a port is reported by the module's options validation, before anything listens.
+                // A value that is not a port is reported by the preflight (ValidateListenerPorts), before anything listens.
                 if (listener.ConfiguredPort(configuration) is not { } port || (listener.OffWhenZero && port == 0))
                 {
                     continue;
@@ -242,11 +242,6 @@ public sealed class BlueprintNode : IAsyncDisposable
         }
     }
 
-    /// <summary>The configuration a node would read, without building one (for verbs that work on a node's data).</summary>
-    /// <param name="overrides">Keys that win over every other layer.</param>
-    public static IConfiguration LoadConfiguration(IReadOnlyDictionary<string, string?>? overrides = null) =>
-        AddLayers(new ConfigurationBuilder(), overrides).Build();
-
     private static IConfigurationBuilder AddLayers(IConfigurationBuilder configuration, IReadOnlyDictionary<string, string?>? overrides) =>
         configuration
             .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true, reloadOnChange: false)
@@ -269,7 +264,7 @@ public sealed class BlueprintNode : IAsyncDisposable
         catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
         {
             var node = App.Services.GetRequiredService<IOptions<NodeOptions>>().Value;
-            throw StartupProblemException.PortInUse("HTTP", node.Bind, node.HttpPort, "--http-port", e);
+            throw StartupProblemException.PortInUse(ModuleCatalog.HttpListener.Name, node.Bind, node.HttpPort, ModuleCatalog.HttpListener.Setting, e);
         }
     }
 
@@ -330,7 +325,7 @@ public sealed class BlueprintNode : IAsyncDisposable
     {
         var list = new List<(string, ModuleEndpoint)>
         {
-            ("http", new ModuleEndpoint("HTTP", HttpAddress.ToString(), "/healthz /readyz /metrics /openapi/v1.json /api")),
+            ("http", new ModuleEndpoint(ModuleCatalog.HttpListener.Name, HttpAddress.ToString(), "/healthz /readyz /metrics /openapi/v1.json /api")),
         };
         var listeners = Listeners;
         foreach (var module in Modules)
