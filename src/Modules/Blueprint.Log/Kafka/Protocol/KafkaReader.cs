@@ -186,7 +186,14 @@ public struct KafkaReader
     public ReadOnlyMemory<byte>? ReadCompactNullableBytes()
     {
         int length = ReadCompactLength("compact bytes field");
-        return length < 0 ? null : TakeMemory(length, "a compact bytes field");
+
+        // Not a conditional expression: null would convert through byte[] to an empty ReadOnlyMemory, not to null.
+        if (length < 0)
+        {
+            return null;
+        }
+
+        return TakeMemory(length, "a compact bytes field");
     }
 
     /// <summary>Reads non-null bytes, compact when <paramref name="compact"/> (a flexible version).</summary>
