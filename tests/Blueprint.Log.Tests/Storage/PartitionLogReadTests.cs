@@ -129,6 +129,36 @@ public sealed class PartitionLogReadTests
     }
 
     [Fact]
+    public async Task Read_WarmFetchAcrossSegments_AllocatesNothing()
+    {
+        await using var harness = LogHarness.Open(Tiny);
+        for (int i = 0; i < 40; i++)
+        {
+            await harness.Log.AppendAsync(Values(i, $"v{i}a", $"v{i}b"), Cancel);
+        }
+
+        var writer = new ArrayBufferWriter<byte>(64 * 1024);
+        long[] offsets = [0, 17, 41, 79];
+        foreach (long offset in offsets)
+        {
+            harness.Log.Read(offset, 1_000, long.MaxValue, writer);
+            writer.ResetWrittenCount();
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        int total = 0;
+        foreach (long offset in offsets)
+        {
+            total += harness.Log.Read(offset, 1_000, long.MaxValue, writer);
+            writer.ResetWrittenCount();
+        }
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(total > 3_000, $"{total} bytes read");
+        Assert.Equal(0, allocated);
+    }
+
+    [Fact]
     public async Task OffsetForTimestamp_FindsTheFirstRecordAtOrAfter()
     {
         await using var harness = LogHarness.Open(Tiny);

@@ -343,7 +343,7 @@ public sealed partial class PartitionLog : IAsyncDisposable
             ObjectDisposedException.ThrowIf(IsDisposed, this);
             try
             {
-                return FindOffsetForTimestamp(timestamp);
+                return LogReader.OffsetForTimestamp(Volatile.Read(ref _segments), timestamp, _config.MaxDecompressedBatchBytes);
             }
             catch (ObjectDisposedException) when (attempt < ReadAttemptsMax && !IsDisposed)
             {
@@ -670,144 +670,13 @@ public sealed partial class PartitionLog : IAsyncDisposable
             return 0;
         }
 
-        int index = FindSegment(segments, offset);
+        int index = LogReader.FindSegment(segments, offset);
         if (index < 0)
         {
             throw new OffsetOutOfRangeException(offset, segments[0].BaseOffset, end);
         }
 
-        int written = 0;
-        bool first = true;
-        for (; index < segments.Length; index++)
-        {
-            var segment = segments[index];
-            long size = segment.Size;
-            long position = 0;
-            int firstBatchBytes = 0;
-            try
-            {
-                if (first)
-                {
-                    if (!segment.TryLocate(offset, size, out position, out firstBatchBytes, out long lastOffset))
-                    {
-                        continue;
-                    }
-
-                    if (lastOffset >= upperBound)
-                    {
-                        return written;
-                    }
-                }
-
-                int want = (int)Math.Min(size - position, Math.Max((long)maxBytes - written, firstBatchBytes));
-                if (want < RecordBatchHeader.Size)
-                {
-                    if (size - position > 0)
-                    {
-                        break;
-                    }
-
-                    continue;
-                }
-
-                var span = destination.GetSpan(want)[..want];
-                int read = segment.ReadAt(position, span);
-                int cut = 0;
-                bool reachedBound = false;
-                while (read - cut >= RecordBatchHeader.Size)
-                {
-                    var (_, totalSize, last) = RecordBatchHeader.ReadBounds(span[cut..]);
-                    if (totalSize < RecordBatchHeader.Size || totalSize > read - cut)
-                    {
-                        break;
-                    }
-
-                    if (last >= upperBound)
-                    {
-                        reachedBound = true;
-                        break;
-                    }
-
-                    cut += totalSize;
-                }
-
-                destination.Advance(cut);
-                written += cut;
-                first = false;
-                if (reachedBound || position + cut < size || written >= maxBytes)
-                {
-                    break;
-                }
-            }
-            catch (ObjectDisposedException) when (written > 0)
-            {
-                break;
-            }
-        }
-
-        return written;
-    }
-
-    /// <summary>The index of the last segment whose base offset is at or below <paramref name="offset"/>, or -1.</summary>
-    private static int FindSegment(LogSegment[] segments, long offset)
-    {
-        int low = 0;
-        int high = segments.Length - 1;
-        int found = -1;
-        while (low <= high)
-        {
-            int mid = (int)((uint)(low + high) >> 1);
-            if (segments[mid].BaseOffset <= offset)
-            {
-                found = mid;
-                low = mid + 1;
-            }
-            else
-            {
-                high = mid - 1;
-            }
-        }
-
-        return found;
-    }
-
-    private (long Offset, long Timestamp)? FindOffsetForTimestamp(long timestamp)
-    {
-        var records = new List<LogRecord>();
-        foreach (var segment in Volatile.Read(ref _segments))
-        {
-            if (segment.MaxTimestamp < timestamp)
-            {
-                continue;
-            }
-
-            var scanner = segment.Scan(segment.TimestampFloorPosition(timestamp), segment.Size, verifyCrc: false);
-            while (scanner.TryNext(out var batch))
-            {
-                var header = batch.Header;
-                if (header.IsControl || header.MaxTimestamp < timestamp)
-                {
-                    continue;
-                }
-
-                if (header.TimestampType == TimestampType.LogAppendTime)
-                {
-                    return (header.BaseOffset, header.MaxTimestamp);
-                }
-
-                records.Clear();
-                RecordBatchReader.AddRecords(batch.Bytes, header, _config.MaxDecompressedBatchBytes, records);
-                foreach (var record in records)
-                {
-                    if (record.Timestamp >= timestamp)
-                    {
-                        return (record.Offset, record.Timestamp);
-                    }
-                }
-            }
-        }
-
-        return null;
+        return LogReader.Read(segments, index, offset, maxBytes, upperBound, destination);
     }
 
     private void TruncateLocked(long offset)
@@ -831,7 +700,7 @@ public sealed partial class PartitionLog : IAsyncDisposable
         }
         else
         {
-            int keep = FindSegment(segments, offset - 1) + 1;
+            int keep = LogReader.FindSegment(segments, offset - 1) + 1;
             var last = segments[keep - 1];
             long cut = last.Size;
             long nextOffset = offset;
