@@ -175,4 +175,20 @@ public sealed class PartitionLogRecoveryTests
         Assert.Equal(size, harness.Log.SizeBytes);
         Assert.Equal(before, harness.ReadAll().Select(r => (r.Offset, Text(r.Value))).ToList());
     }
+
+    [Fact]
+    public async Task DisposeAsync_Twice_IsHarmlessAndLaterCallsAreRefused()
+    {
+        await using var harness = LogHarness.Open();
+        await harness.Log.AppendAsync(Values(1, "a"), Cancel);
+
+        await harness.Log.DisposeAsync();
+        await harness.Log.DisposeAsync();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await harness.Log.AppendAsync(Values(1, "b"), Cancel));
+        Assert.Throws<ObjectDisposedException>(() => harness.Log.Read(0, 100, long.MaxValue, new System.Buffers.ArrayBufferWriter<byte>()));
+        Assert.True(File.Exists(harness.SegmentPath(1, ".snapshot")));
+        harness.OpenAgain();
+        Assert.Equal(["a"], TextValues(harness.ReadAll()));
+    }
 }

@@ -159,6 +159,10 @@ internal sealed class LogSegment : IDisposable
     {
         RandomAccess.SetLength(_log, position);
         RandomAccess.FlushToDisk(_log);
+
+        // The index files describe bytes that are gone; the active segment's indexes live in memory until it seals.
+        SegmentFiles.DeleteIfExists(SegmentFiles.IndexPath(_directory, BaseOffset));
+        SegmentFiles.DeleteIfExists(SegmentFiles.TimeIndexPath(_directory, BaseOffset));
         Reactivate(verifyCrc: false);
         Tracker.NextOffset = Math.Max(Tracker.NextOffset, nextOffset);
         FirstAppendTime = null;
