@@ -42,9 +42,6 @@ internal sealed class LogSegment : IDisposable
     /// <summary>The bytes of whole batches readers may read.</summary>
     public long Size => Volatile.Read(ref _size);
 
-    /// <summary>Whether this is the segment being appended to.</summary>
-    public bool IsActive => _tracker is not null;
-
     /// <summary>One past the last offset of the active segment (its base offset while empty).</summary>
     public long NextOffset => Tracker.NextOffset;
 
@@ -167,9 +164,6 @@ internal sealed class LogSegment : IDisposable
         Tracker.NextOffset = Math.Max(Tracker.NextOffset, nextOffset);
         FirstAppendTime = null;
     }
-
-    /// <summary>Sets the next offset of the active segment (a truncation that ends in a gap left by compaction).</summary>
-    public void SetNextOffset(long nextOffset) => Tracker.NextOffset = nextOffset;
 
     /// <summary>The largest timestamp in the segment, or -1 when it has none.</summary>
     public long MaxTimestamp

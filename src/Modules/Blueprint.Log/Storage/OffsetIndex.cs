@@ -68,18 +68,6 @@ internal sealed class OffsetIndex
         return found < 0 ? 0 : entries[found].Position;
     }
 
-    /// <summary>Drops the entries at or past <paramref name="position"/> (a truncated segment).</summary>
-    public void TruncateToPosition(long position)
-    {
-        int count = _count;
-        while (count > 0 && _entries[count - 1].Position >= position)
-        {
-            count--;
-        }
-
-        Volatile.Write(ref _count, count);
-    }
-
     public byte[] Serialize()
     {
         int count = _count;
