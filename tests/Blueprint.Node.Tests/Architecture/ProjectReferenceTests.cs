@@ -103,7 +103,7 @@ internal static class ReferenceRules
         var ours = reference.StartsWith("src/", StringComparison.Ordinal) || reference.StartsWith("tests/", StringComparison.Ordinal);
         return project switch
         {
-            "src/Blueprint.Core" or "src/Blueprint.Kv.Abstractions" or "src/Blueprint.Sql.Abstractions" when ours =>
+            "src/Blueprint.Core" or "src/Blueprint.Kv.Abstractions" or "src/Blueprint.Sql.Abstractions" or "src/Blueprint.Log.Abstractions" when ours =>
                 project == "src/Blueprint.Core" ? "Core references nothing of ours" : "an engine abstraction references nothing of ours",
             "src/Blueprint.Lab" or "src/Blueprint.Simulation" when reference.StartsWith(Modules, StringComparison.Ordinal) =>
                 "Lab and the simulator reference no module",
