@@ -3,6 +3,7 @@ using Blueprint.Gateway;
 using Blueprint.Hosting;
 using Blueprint.Kv;
 using Blueprint.Lab;
+using Blueprint.Log;
 using Blueprint.RateLimit;
 using Blueprint.Shortener;
 using Blueprint.Simulation;
@@ -22,6 +23,7 @@ public static class BlueprintCatalog
             new ShortenerModule(),
             new GatewayModule(),
             new CoordinationModule(),
+            new LogModule(),
         ],
         tools:
         [

@@ -8,5 +8,5 @@ namespace Blueprint.Log.Tests;
 internal static class TestCatalog
 {
     [ModuleInitializer]
-    internal static void Register() => TestNode.DefaultCatalog = new ModuleCatalog([]);
+    internal static void Register() => TestNode.DefaultCatalog = new ModuleCatalog([new LogModule()]);
 }
