@@ -140,9 +140,12 @@ public sealed class EventLog(LogBroker broker, TimeProvider time) : IEventLog
         var results = await broker.Groups.CommitOffsetsAsync(
             new OffsetCommitCall(group, GenerationId: -1, MemberId: "", GroupInstanceId: null, [new OffsetCommitEntry(topic, partition, nextOffset, -1, null)]),
             cancellationToken).ConfigureAwait(false);
-        if (results.FirstOrDefault(result => result.Error != ErrorCode.None) is { } failed)
+        foreach (var result in results)
         {
-            throw new InvalidOperationException($"the commit of {group} on {topic}-{partition} was refused: {failed.Error}");
+            if (result.Error != ErrorCode.None)
+            {
+                throw new InvalidOperationException($"the commit of {group} on {topic}-{partition} was refused: {result.Error}");
+            }
         }
     }
 
