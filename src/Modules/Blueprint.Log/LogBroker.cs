@@ -1,6 +1,7 @@
 using Blueprint.Hosting;
 using Blueprint.Log.Broker;
 using Blueprint.Log.Groups;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -12,17 +13,20 @@ namespace Blueprint.Log;
 /// before the Kafka port accepts connections, and closed (flushed) after it stops.
 /// </summary>
 public sealed partial class LogBroker(
-    IOptions<LogOptions> options, IOptions<NodeOptions> node, DataDirectory data, TimeProvider time, ILoggerFactory loggers) : IHostedService, IAsyncDisposable
+    IOptions<LogOptions> options, IOptions<NodeOptions> node, IServiceProvider services, TimeProvider time, ILoggerFactory loggers) : IHostedService, IAsyncDisposable
 {
     private readonly ILogger logger = loggers.CreateLogger<LogBroker>();
     private TopicRegistry? topics;
     private GroupCoordinator? groups;
 
+    // Nothing here touches options or the data directory before the start: the node validates every module's
+    // options at once and reports all errors together, which a constructor throwing first would pre-empt.
+
     /// <summary>The broker's own directory under the node's data directory.</summary>
-    public string Directory { get; } = data.For("log");
+    public string Directory => services.GetRequiredService<DataDirectory>().For("log");
 
     /// <summary>The options.</summary>
-    public LogOptions Options { get; } = options.Value;
+    public LogOptions Options => options.Value;
 
     /// <summary>The host clients are told to connect to.</summary>
     public string AdvertisedHost => Options.AdvertisedHost ?? node.Value.ClientHost;

@@ -11,32 +11,40 @@ public sealed class ProducerIds
 {
     private const long BlockSize = 1000;
     private readonly Lock gate = new();
-    private readonly string path;
+    private readonly Func<string> locate;
+    private string? path;
     private long next;
     private long reservedEnd;
 
-    /// <summary>Opens the allocator whose state lives in <paramref name="path"/>.</summary>
+    /// <summary>The allocator whose state lives in <paramref name="path"/>.</summary>
     public ProducerIds(string path)
+        : this(() => path)
     {
-        this.path = path;
-        if (File.Exists(path) && long.TryParse(File.ReadAllText(path).Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var end))
-        {
-            next = end;
-            reservedEnd = end;
-        }
     }
 
-    /// <summary>Opens the allocator of the broker's data directory.</summary>
+    /// <summary>The allocator of the broker's data directory (found at the first id, once the broker has started).</summary>
     public ProducerIds(LogBroker broker)
-        : this(Path.Combine((broker ?? throw new ArgumentNullException(nameof(broker))).Directory, "producer-ids"))
+        : this(() => Path.Combine((broker ?? throw new ArgumentNullException(nameof(broker))).Directory, "producer-ids"))
     {
     }
+
+    private ProducerIds(Func<string> locate) => this.locate = locate;
 
     /// <summary>A producer id no producer had before.</summary>
     public long Next()
     {
         lock (gate)
         {
+            if (path is null)
+            {
+                path = locate();
+                if (File.Exists(path) && long.TryParse(File.ReadAllText(path).Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var end))
+                {
+                    next = end;
+                    reservedEnd = end;
+                }
+            }
+
             if (next >= reservedEnd)
             {
                 var end = next + BlockSize;
