@@ -119,6 +119,38 @@ public sealed class ConfluentTests
     }
 
     [Fact]
+    public async Task Committed_offsets_survive_a_restart_of_the_node()
+    {
+        using var data = new TempDirectory("blueprint-log-offsets");
+        await using (var node = await LogNode.StartAsync(data.Path))
+        {
+            await CreateTopicAsync(node, "kept", partitions: 2);
+            await ProduceAsync(node, "kept", Enumerable.Range(0, 40).Select(i => $"m{i}"));
+            using var consumer = Consumer(node, "keepers");
+            consumer.Subscribe("kept");
+            var seen = 0;
+            while (seen < 40)
+            {
+                if (consumer.Consume(Deadline) is { Message: not null })
+                {
+                    seen++;
+                }
+            }
+
+            consumer.Commit();
+            consumer.Close();
+        }
+
+        await using var restarted = await LogNode.StartAsync(data.Path);
+        await ProduceAsync(restarted, "kept", ["after-restart"]);
+        using var resumed = Consumer(restarted, "keepers");
+        resumed.Subscribe("kept");
+        var next = resumed.Consume(Deadline) ?? throw new TimeoutException("nothing after the restart");
+        Assert.Equal("after-restart", next.Message.Value);
+        resumed.Close();
+    }
+
+    [Fact]
     public async Task Three_consumers_share_partitions_and_rebalance_when_one_leaves()
     {
         await using var node = await LogNode.StartAsync();
