@@ -89,8 +89,6 @@ internal sealed class ClassicGroup
 
     public int PendingCount => _pendingMembers.Count;
 
-    public int PendingSyncCount => _pendingSyncMembers.Count;
-
     public int AwaitingJoinCount
     {
         get

@@ -5,9 +5,9 @@ using Microsoft.Extensions.Logging;
 namespace Blueprint.Log.Groups;
 
 /// <summary>
-/// The coordinator of classic Kafka consumer groups (the JoinGroup/SyncGroup protocol of KIP-62, with the member ids
-/// of KIP-394 and the static membership of KIP-345) and of their committed offsets, modelled on Kafka's
-/// GroupCoordinator and GroupMetadata. The broker turns decoded requests into calls here and encodes the results.
+/// The coordinator of classic Kafka consumer groups (the JoinGroup/SyncGroup protocol, with the rebalance timeout of
+/// KIP-62, the member ids of KIP-394 and the static membership of KIP-345) and of their committed offsets, modelled on
+/// Kafka's GroupCoordinator and GroupMetadata. The broker turns decoded requests into calls here and encodes the results.
 /// <para>
 /// Concurrency: each group has its own lock; no call blocks a thread waiting for other members. A JoinGroup or
 /// SyncGroup that must wait parks a <see cref="TaskCompletionSource{TResult}"/> on its member, completed by another
