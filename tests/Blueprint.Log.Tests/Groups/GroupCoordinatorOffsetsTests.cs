@@ -147,6 +147,18 @@ public sealed class GroupCoordinatorOffsetsTests
     }
 
     [Fact]
+    public async Task Offsets_WithoutFsyncPerCommit_StillSurviveAnOrderlyClose()
+    {
+        await using var h = new GroupHarness(new GroupCoordinatorOptions { FsyncCommits = false });
+        await h.Coordinator.CommitOffsetsAsync(Simple("tool", At("payments", 0, 1)), TestContext.Current.CancellationToken);
+        await h.Coordinator.CommitOffsetsAsync(Simple("tool", At("payments", 0, 2)), TestContext.Current.CancellationToken);
+
+        await h.Reopen();
+
+        Assert.Equal(2, FetchOne(h, "tool", "payments", 0).Offset);
+    }
+
+    [Fact]
     public async Task Offsets_ManyConcurrentCommits_AreAllDurable()
     {
         await using var h = new GroupHarness();
