@@ -141,6 +141,11 @@ internal sealed record LoadOptions
             if (!allowed.Contains(flag))
             {
                 errors.Add($"unknown flag '{flag}' for {string.Join(' ', args.Take(first))}");
+                if (i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal))
+                {
+                    i++;
+                }
+
                 continue;
             }
 
