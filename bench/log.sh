@@ -33,17 +33,17 @@
 # fsynced (and fdatasynced).
 # Any append or read that fails fails the run after the tables.
 # Installs redis-server and nats-server with apt-get when missing; builds the node and the load tool (Release) before
-# measuring. About 12 minutes with the defaults.
-# Usage: bench/log.sh   (env: SECONDS_PER_ROW=6, WARMUP_SECONDS=2, LATENCY_SECONDS=15, LATENCY_RATE=5000, ROUNDS=3,
+# measuring. About 13 minutes with the defaults.
+# Usage: bench/log.sh   (env: SECONDS_PER_ROW=5, WARMUP_SECONDS=2, LATENCY_SECONDS=12, LATENCY_RATE=5000, ROUNDS=3,
 #                        WINDOW=8192, LINGER_MS=5, LATENCY_LINGER_MS=0, FETCH_RECORDS=1000, CLASSES=fsync,buffered,
 #                        SIDES=blueprint,redis,nats)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 . "$here/lib.sh"
-seconds=${SECONDS_PER_ROW:-6}
+seconds=${SECONDS_PER_ROW:-5}
 warmup=${WARMUP_SECONDS:-2}
-latency_seconds=${LATENCY_SECONDS:-15}
+latency_seconds=${LATENCY_SECONDS:-12}
 rate=${LATENCY_RATE:-5000}
 rounds=${ROUNDS:-3}
 window=${WINDOW:-8192}
@@ -140,7 +140,7 @@ run_row() {
   fi
   after=$(cpu_seconds "$pid")
   record "$class" "$side" "$row" "$round" "$(python3 -c "print(max(0.0, $after - $before))")" "$line"
-  echo "  round $round $class $side $row: $line" >&2
+  echo "  [$(elapsed)] round $round $class $side $row: $line" >&2
   echo "$line"
 }
 
@@ -189,10 +189,12 @@ forget_pid() {
 }
 
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+run_started=$SECONDS
+elapsed() { printf '%d:%02d' $(((SECONDS - run_started) / 60)) $(((SECONDS - run_started) % 60)); }
 for ((round = 1; round <= rounds; round++)); do
-  line=$(load disk --dir "$work/disk" --seconds 6) || fail "the disk measurement failed"
+  line=$(load disk --dir "$work/disk" --seconds 4) || fail "the disk measurement failed"
   record disk disk limit "$round" 0 "$line"
-  echo "  round $round disk: $line" >&2
+  echo "  [$(elapsed)] round $round disk: $line" >&2
   for class in ${classes//,/ }; do
     order=()
     for side in blueprint redis nats; do
@@ -292,6 +294,9 @@ for c in classes:
     print("|---" * (1 + 2 * len(shown)) + "|")
     for row, label in (("produce100", "produce 100 B"), ("produce1024", "produce 1 KiB"), ("consume100", "consume 100 B"), ("consume1024", "consume 1 KiB")):
         print(f"| {label} | " + " | ".join(f"{fmt(per_record_cpu(c, s, row, 'server'), 2)} | {fmt(per_record_cpu(c, s, row, 'client'), 2)}" for s in shown) + " |")
+    print()
+    print("Server: the server process's CPU during the row ÷ the records acknowledged (produce) or read (consume). Client: the whole "
+          "load-tool process, start-up and warm-up included, ÷ the same records — comparable between rows of one size only.")
     rewrites = [r["result"]["count"] for r in results(c, "redis", "aof_rewrites")]
     if rewrites:
         print()
