@@ -41,6 +41,22 @@ public sealed class WireTests
     }
 
     [Fact]
+    public async Task Acks_all_is_refused_when_the_topic_wants_more_in_sync_replicas_than_there_are()
+    {
+        await using var node = await LogNode.StartAsync();
+        var broker = (LogBroker)node.Node.Node.Services.GetService(typeof(LogBroker))!;
+        await broker.Topics.CreateAsync("strict", 1, -1, new Dictionary<string, string> { ["min.insync.replicas"] = "2" }, validateOnly: false, TestContext.Current.CancellationToken);
+        var batch = new RecordBatchBuilder().Add(1_700_000_000_000, null, "v"u8.ToArray()).Build();
+
+        var all = await ProduceAsync(node, "strict", batch, acks: -1);
+        var leader = await ProduceAsync(node, "strict", batch, acks: 1);
+
+        Assert.Equal(ErrorCode.NotEnoughReplicas, all.Responses[0].Partitions[0].ErrorCode);
+        Assert.Equal(ErrorCode.None, leader.Responses[0].Partitions[0].ErrorCode);
+        Assert.Equal(0, leader.Responses[0].Partitions[0].BaseOffset);
+    }
+
+    [Fact]
     public async Task Metadata_does_not_create_topics_when_auto_creation_is_off()
     {
         await using var node = await LogNode.StartAsync(settings: new Dictionary<string, string?> { ["Log:AutoCreateTopics"] = "false" });

@@ -35,6 +35,12 @@ public sealed partial class KafkaRequestHandler
                 {
                     answer.ErrorCode = ErrorCode.UnknownTopicOrPartition;
                 }
+                else if (request.Acks == -1 && topic.InSyncReplicas < topic.MinInSyncReplicas)
+                {
+                    // As Kafka: acks=all is refused before the append when the ISR is smaller than min.insync.replicas.
+                    answer.ErrorCode = ErrorCode.NotEnoughReplicas;
+                    answer.ErrorMessage = $"{topic.InSyncReplicas} in-sync replicas, min.insync.replicas is {topic.MinInSyncReplicas}";
+                }
                 else if (partitionData.Records is not { Length: > 0 } records)
                 {
                     answer.ErrorCode = ErrorCode.CorruptMessage;
