@@ -16,12 +16,6 @@ public sealed class ProducerIds
     private long next;
     private long reservedEnd;
 
-    /// <summary>The allocator whose state lives in <paramref name="path"/>.</summary>
-    public ProducerIds(string path)
-        : this(() => path)
-    {
-    }
-
     /// <summary>The allocator of the broker's data directory (found at the first id, once the broker has started).</summary>
     public ProducerIds(LogBroker broker)
         : this(() => Path.Combine((broker ?? throw new ArgumentNullException(nameof(broker))).Directory, "producer-ids"))

@@ -54,9 +54,9 @@ internal static partial class LogEndpoints
             return Problem(StatusCodes.Status400BadRequest, "Invalid records", "send {\"records\": [{\"key\": \"k\", \"value\": \"v\"}]}");
         }
 
-        if (records.Count > MaxRecordsPerRead)
+        if (records.Count > MaxRecordsPerRequest)
         {
-            return Problem(StatusCodes.Status400BadRequest, "Invalid records", $"send at most {MaxRecordsPerRead} records per request");
+            return Problem(StatusCodes.Status400BadRequest, "Invalid records", $"send at most {MaxRecordsPerRequest} records per request");
         }
 
         if (body.Partition is { } partition && (partition < 0 || partition >= topic.Partitions.Count))
@@ -91,7 +91,7 @@ internal static partial class LogEndpoints
             return Problem(StatusCodes.Status404NotFound, "No such partition", $"topic '{name}' has partitions 0 to {topic.Partitions.Count - 1}");
         }
 
-        var count = Math.Clamp(limit ?? 100, 1, MaxRecordsPerRead);
+        var count = Math.Clamp(limit ?? DefaultRecordsPerRead, 1, MaxRecordsPerRequest);
         var wait = TimeSpan.FromMilliseconds(Math.Clamp(waitMs ?? 0, 0, broker.Options.MaxFetchWaitMs));
         var from = offset ?? topic.Partitions[partition].Log.LogStartOffset;
         try

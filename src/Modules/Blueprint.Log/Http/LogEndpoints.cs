@@ -9,8 +9,11 @@ namespace Blueprint.Log.Http;
 /// <summary>The log for humans on the node's HTTP port: topics, partitions, records and groups as JSON (<c>/api/log/…</c>).</summary>
 internal static partial class LogEndpoints
 {
-    /// <summary>The most records one GET returns.</summary>
-    public const int MaxRecordsPerRead = 1000;
+    /// <summary>The most records one request appends or one GET returns.</summary>
+    public const int MaxRecordsPerRequest = 1000;
+
+    /// <summary>The records a GET returns without a <c>limit</c>.</summary>
+    public const int DefaultRecordsPerRead = 100;
 
     public static void Map(IEndpointRouteBuilder endpoints)
     {
