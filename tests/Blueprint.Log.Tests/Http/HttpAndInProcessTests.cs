@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Blueprint.Log.Broker;
 using Blueprint.Log.Tests.Kafka;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -90,5 +91,31 @@ public sealed class HttpAndInProcessTests
         // Kafka clients see the same topic and the same records.
         var consumed = await node.KcatAsync(null, "-C", "-t", "orders", "-p", first.Partition.ToString(System.Globalization.CultureInfo.InvariantCulture), "-o", "beginning", "-e", "-f", "%k=%s\n");
         Assert.Equal(["customer-42=created", "customer-42=paid", "customer-42=shipped", "customer-42=delivered"], consumed.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public async Task A_read_past_a_compacted_hole_goes_on_at_the_next_batch_not_at_the_end()
+    {
+        await using var node = await LogNode.StartAsync();
+        var log = (EventLog)node.Node.Node.Services.GetRequiredService<IEventLog>();
+        var token = TestContext.Current.CancellationToken;
+        // Below one batch header a segment cannot hold a batch: refused as a config error, not a failure to open.
+        var tooSmall = await Assert.ThrowsAsync<ArgumentException>(async () => await log.EnsureTopicAsync("profiles", 1, new Dictionary<string, string> { ["segment.bytes"] = "60" }, token));
+        Assert.Contains("segment.bytes", tooSmall.Message, StringComparison.Ordinal);
+        await log.EnsureTopicAsync("profiles", 1, new Dictionary<string, string> { ["cleanup.policy"] = "compact", ["segment.bytes"] = "128" }, token);
+        static LogMessage Message(string key, string value) => new(Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes(value));
+
+        // Offsets 0-2 in one batch, 3 and 4 in batches of their own; "c" at 2 is superseded by 3.
+        await log.AppendAsync("profiles", [Message("a", "1"), Message("b", "1"), Message("c", "1")], 0, token);
+        await log.AppendAsync("profiles", [Message("c", "2")], 0, token);
+        await log.AppendAsync("profiles", [Message("d", "1")], 0, token);
+        var broker = node.Node.Node.Services.GetRequiredService<LogBroker>();
+        Assert.True(broker.Topics.TryGet("profiles", out var topic));
+        await topic.Partitions[0].Log.CleanAsync(token);
+
+        // One batch per read: from offset 2, the first batch (0-2) now holds only 0 and 1.
+        log.ReadBytesMax = 1;
+        var read = await log.ReadAsync("profiles", 0, 2, 10, TimeSpan.Zero, token);
+        Assert.Equal([(3L, "c=2")], read.Select(entry => (entry.Offset, $"{Encoding.UTF8.GetString(entry.Key!)}={Encoding.UTF8.GetString(entry.Value!)}")));
     }
 }

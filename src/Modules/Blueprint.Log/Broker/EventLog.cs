@@ -14,8 +14,8 @@ namespace Blueprint.Log.Broker;
 /// </summary>
 public sealed class EventLog(LogBroker broker, TimeProvider time) : IEventLog
 {
-    /// <summary>The most bytes one read takes from a partition's log.</summary>
-    private const int ReadBytesMax = 1 << 20;
+    /// <summary>Gets or sets the most bytes one read takes from a partition's log (at least one batch is read).</summary>
+    internal int ReadBytesMax { get; set; } = 1 << 20;
 
     private int nextKeyless = -1;
 
@@ -110,8 +110,9 @@ public sealed class EventLog(LogBroker broker, TimeProvider time) : IEventLog
                     return entries;
                 }
 
-                // A compacted log may have no record left in the range read: go on after it.
-                offset = Math.Max(offset + 1, highWatermark);
+                // A compacted log may have no record at or after the offset in the batches read (compaction keeps a
+                // batch's offsets but may empty its tail): go on after the last batch read, never past records not read.
+                offset = Math.Max(offset + 1, NextAfter(buffer.WrittenSpan));
                 continue;
             }
 
@@ -155,6 +156,19 @@ public sealed class EventLog(LogBroker broker, TimeProvider time) : IEventLog
         var result = broker.Groups.FetchOffsets(group, [(topic, [partition])]);
         var offset = result.Offsets.Count > 0 ? result.Offsets[0].Offset : -1;
         return offset < 0 ? null : offset;
+    }
+
+    /// <summary>The offset after the last whole batch in <paramref name="batches"/>.</summary>
+    private static long NextAfter(ReadOnlySpan<byte> batches)
+    {
+        long next = -1;
+        while (RecordBatchHeader.TryParse(batches, out var header) && header.TotalSize <= batches.Length)
+        {
+            next = header.LastOffset + 1;
+            batches = batches[header.TotalSize..];
+        }
+
+        return next;
     }
 
     private Topic Topic(string topic) =>

@@ -15,7 +15,7 @@ public static class TopicConfig
         ["cleanup.policy"] = value => value is "delete" or "compact" ? null : "must be delete or compact",
         ["retention.ms"] = value => Long(value, -1, long.MaxValue),
         ["retention.bytes"] = value => Long(value, -1, long.MaxValue),
-        ["segment.bytes"] = value => Long(value, 14, 1L << 30),
+        ["segment.bytes"] = value => Long(value, Records.RecordBatchHeader.Size, 1L << 30),
         ["segment.ms"] = value => Long(value, 1, long.MaxValue),
         ["max.message.bytes"] = value => Long(value, 0, int.MaxValue),
         ["min.insync.replicas"] = value => Long(value, 1, 3),
