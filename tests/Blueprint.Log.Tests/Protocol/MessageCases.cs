@@ -46,6 +46,7 @@ internal static class MessageCases
         Case<ListGroupsRequest>(ApiKey.ListGroups), Case<ListGroupsResponse>(ApiKey.ListGroups),
         Case<DescribeGroupsRequest>(ApiKey.DescribeGroups), Case<DescribeGroupsResponse>(ApiKey.DescribeGroups),
         Case<InitProducerIdRequest>(ApiKey.InitProducerId), Case<InitProducerIdResponse>(ApiKey.InitProducerId),
+        Case<OffsetForLeaderEpochRequest>(ApiKey.OffsetForLeaderEpoch), Case<OffsetForLeaderEpochResponse>(ApiKey.OffsetForLeaderEpoch),
     ];
 
     public static MessageCase Get(string name) => All.Single(c => c.Name == name);
@@ -166,6 +167,10 @@ internal static class FieldVersions
         ["DescribeGroupsResponse:DescribeGroupsResponse.ThrottleTimeMs"] = (1, short.MaxValue),
         ["DescribeGroupsResponse:DescribedGroupMember.GroupInstanceId"] = (4, short.MaxValue),
         ["DescribeGroupsResponse:DescribedGroup.AuthorizedOperations"] = (3, short.MaxValue),
+        ["OffsetForLeaderEpochRequest:OffsetForLeaderEpochRequest.ReplicaId"] = (3, short.MaxValue),
+        ["OffsetForLeaderEpochRequest:OffsetForLeaderPartition.CurrentLeaderEpoch"] = (2, short.MaxValue),
+        ["OffsetForLeaderEpochResponse:OffsetForLeaderEpochResponse.ThrottleTimeMs"] = (2, short.MaxValue),
+        ["OffsetForLeaderEpochResponse:EpochEndOffset.LeaderEpoch"] = (1, short.MaxValue),
     };
 
     /// <summary>Nullable fields that may be null only from some version on (earlier versions have no null).</summary>

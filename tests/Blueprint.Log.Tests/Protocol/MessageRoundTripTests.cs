@@ -73,6 +73,15 @@ public sealed class MessageRoundTripTests
         Assert.Throws<ArgumentException>(() => MessageCases.Encode(new OffsetFetchRequest { GroupId = "g", Topics = null }, 1));
     }
 
+    [Fact]
+    public void OffsetForLeaderEpoch_Version4_IsFlexibleAndNotSpoken()
+    {
+        Assert.True(ApiVersionTable.IsFlexible(ApiKey.OffsetForLeaderEpoch, 4));
+        Assert.Throws<ArgumentOutOfRangeException>(() => MessageCases.Encode(new OffsetForLeaderEpochResponse(), 4));
+        var exception = Assert.Throws<KafkaProtocolException>(() => MessageCases.Get(nameof(OffsetForLeaderEpochRequest)).Read(new byte[64], 4));
+        Assert.Contains("OffsetForLeaderEpoch version 4", exception.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData((short)2)]
     [InlineData((short)9)]

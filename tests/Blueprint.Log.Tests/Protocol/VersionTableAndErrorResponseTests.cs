@@ -18,6 +18,7 @@ public sealed class VersionTableAndErrorResponseTests
             (ApiKey.JoinGroup, 0, 5), (ApiKey.Heartbeat, 0, 3), (ApiKey.LeaveGroup, 0, 3), (ApiKey.SyncGroup, 0, 3),
             (ApiKey.DescribeGroups, 0, 4), (ApiKey.ListGroups, 0, 2), (ApiKey.ApiVersions, 0, 3),
             (ApiKey.CreateTopics, 0, 4), (ApiKey.DeleteTopics, 0, 3), (ApiKey.InitProducerId, 0, 1),
+            (ApiKey.OffsetForLeaderEpoch, 0, 3),
         ];
 
         Assert.Equal(expected, ApiVersionTable.Supported.Select(s => (s.ApiKey, s.MinVersion, s.MaxVersion)));
@@ -40,6 +41,7 @@ public sealed class VersionTableAndErrorResponseTests
     [InlineData(ApiKey.OffsetCommit, 8)]
     [InlineData(ApiKey.JoinGroup, 6)]
     [InlineData(ApiKey.InitProducerId, 2)]
+    [InlineData(ApiKey.OffsetForLeaderEpoch, 4)]
     public void IsFlexible_KafkasFirstFlexibleVersion_IsTheBoundary(ApiKey apiKey, short first)
     {
         Assert.False(ApiVersionTable.IsFlexible(apiKey, (short)(first - 1)));
@@ -129,6 +131,29 @@ public sealed class VersionTableAndErrorResponseTests
         {
             Assert.Equal(ErrorCode.NotLeaderOrFollower, p.ErrorCode);
             Assert.Equal(-1, p.BaseOffset);
+        });
+    }
+
+    [Fact]
+    public void ForRequest_OffsetForLeaderEpoch_MirrorsEveryPartitionWithUndefinedEpochAndOffset()
+    {
+        var request = new OffsetForLeaderEpochRequest
+        {
+            Topics =
+            [
+                new() { Topic = "a", Partitions = [new() { Partition = 0, LeaderEpoch = 4 }, new() { Partition = 2, LeaderEpoch = 9 }] },
+                new() { Topic = "b", Partitions = [new() { Partition = 1, LeaderEpoch = 0 }] },
+            ],
+        };
+
+        var response = (OffsetForLeaderEpochResponse)KafkaErrorResponses.ForRequest(request, ErrorCode.NotLeaderOrFollower);
+
+        Assert.Equal(["a:0", "a:2", "b:1"], response.Topics.SelectMany(t => t.Partitions.Select(p => $"{t.Topic}:{p.Partition}")));
+        Assert.All(response.Topics.SelectMany(t => t.Partitions), p =>
+        {
+            Assert.Equal(ErrorCode.NotLeaderOrFollower, p.ErrorCode);
+            Assert.Equal(-1, p.LeaderEpoch);
+            Assert.Equal(-1, p.EndOffset);
         });
     }
 

@@ -63,7 +63,7 @@ public enum ApiKey : short
     /// <summary>Get a producer id for idempotent or transactional producing.</summary>
     InitProducerId = 22,
 
-    /// <summary>The end offset of a leader epoch, used by consumers to detect truncation (KIP-320; not implemented).</summary>
+    /// <summary>The end offset of a leader epoch, used by consumers to detect truncation (KIP-320).</summary>
     OffsetForLeaderEpoch = 23,
 
     /// <summary>Add partitions to a transaction (not implemented).</summary>

@@ -17,7 +17,9 @@ public readonly record struct SupportedApiVersion(ApiKey ApiKey, short MinVersio
 /// switches features on only when the broker's range overlaps the versions it lists for them
 /// (<c>rdkafka_feature.c</c>): MsgVer2 needs Produce 3 and Fetch 4, the balanced consumer needs FindCoordinator,
 /// JoinGroup, SyncGroup, Heartbeat and LeaveGroup 0, OffsetCommit 1–2 and OffsetFetch 1, time-based offsets need
-/// ListOffsets 1, the idempotent producer InitProducerId 0, ZSTD Produce 7 and Fetch 10.</para>
+/// ListOffsets 1, the idempotent producer InitProducerId 0, ZSTD Produce 7 and Fetch 10. Offset validation (KIP-320)
+/// has no feature flag: librdkafka validates a position that carries a leader epoch with OffsetForLeaderEpoch 2, and
+/// skips validation only when the broker does not list the API; the Java consumer needs version 3.</para>
 /// <para>Of the advertised versions only ApiVersions 3 is flexible (KIP-482); <see cref="IsFlexible"/> knows where
 /// flexibility starts for every implemented API, so that raising a maximum later needs no change to the header code.</para>
 /// </remarks>
@@ -42,6 +44,7 @@ public static class ApiVersionTable
         new(ApiKey.CreateTopics, 0, 4),
         new(ApiKey.DeleteTopics, 0, 3),
         new(ApiKey.InitProducerId, 0, 1),
+        new(ApiKey.OffsetForLeaderEpoch, 0, 3),
     ];
 
     private static readonly FrozenDictionary<ApiKey, SupportedApiVersion> ByKey =
@@ -106,6 +109,7 @@ public static class ApiVersionTable
         ApiKey.CreateTopics => 5,
         ApiKey.DeleteTopics => 4,
         ApiKey.InitProducerId => 2,
+        ApiKey.OffsetForLeaderEpoch => 4,
         _ => null,
     };
 

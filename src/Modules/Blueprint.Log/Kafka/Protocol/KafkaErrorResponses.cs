@@ -21,7 +21,7 @@ public static class KafkaErrorResponses
     /// whose response carries a top-level error code: ApiVersions, FindCoordinator, JoinGroup, SyncGroup, Heartbeat,
     /// LeaveGroup, ListGroups, InitProducerId, Fetch from version 7 and OffsetFetch from version 2. Null for the others
     /// (Produce, Fetch 4–6, ListOffsets, Metadata, CreateTopics, DeleteTopics, OffsetCommit, OffsetFetch 1,
-    /// DescribeGroups), whose errors are per topic, partition or group and need the parsed request
+    /// DescribeGroups, OffsetForLeaderEpoch), whose errors are per topic, partition or group and need the parsed request
     /// (<see cref="ForRequest"/>), and for APIs or versions the broker does not speak.
     /// </summary>
     /// <param name="header">The request's header.</param>
@@ -65,6 +65,7 @@ public static class KafkaErrorResponses
         MetadataRequest metadata => Metadata(metadata, error),
         OffsetCommitRequest offsetCommit => OffsetCommit(offsetCommit, error),
         OffsetFetchRequest offsetFetch => OffsetFetch(offsetFetch, error),
+        OffsetForLeaderEpochRequest offsetForLeaderEpoch => OffsetForLeaderEpoch(offsetForLeaderEpoch, error),
         CreateTopicsRequest createTopics => new CreateTopicsResponse
         {
             Topics = [.. createTopics.Topics.Select(topic => new CreateTopicsResponse.CreatableTopicResult { Name = topic.Name, ErrorCode = error })],
@@ -189,6 +190,26 @@ public static class KafkaErrorResponses
                     .. topic.PartitionIndexes.Select(index => new OffsetFetchResponse.OffsetFetchResponsePartition
                     {
                         PartitionIndex = index,
+                        ErrorCode = error,
+                    }),
+                ],
+            }),
+        ],
+    };
+
+    // Kafka answers with an undefined epoch and offset (-1, -1) beside the error, the response's defaults.
+    private static OffsetForLeaderEpochResponse OffsetForLeaderEpoch(OffsetForLeaderEpochRequest request, ErrorCode error) => new()
+    {
+        Topics =
+        [
+            .. request.Topics.Select(topic => new OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult
+            {
+                Topic = topic.Topic,
+                Partitions =
+                [
+                    .. topic.Partitions.Select(partition => new OffsetForLeaderEpochResponse.EpochEndOffset
+                    {
+                        Partition = partition.Partition,
                         ErrorCode = error,
                     }),
                 ],
