@@ -214,6 +214,122 @@ public sealed class GoldenBytesTests
     }
 
     [Fact]
+    public void OffsetForLeaderEpochV2_AsLibrdkafkaSendsIt_MatchesTheSpec()
+    {
+        // librdkafka validates a position with version 2 (rd_kafka_OffsetForLeaderEpochRequest): no replica id.
+        byte[] frame =
+        [
+            0, 0, 0, 40,
+            0, 23, 0, 2, 0, 0, 0, 3,                       // OffsetForLeaderEpoch v2, correlation 3
+            0, 7, .. "rdkafka"u8,                          // client id
+            0, 0, 0, 1, 0, 1, .. "t"u8,                    // one topic "t"
+            0, 0, 0, 1, 0, 0, 0, 2,                        // one partition, index 2
+            0, 0, 0, 5,                                    // CurrentLeaderEpoch 5
+            0, 0, 0, 4,                                    // LeaderEpoch 4
+        ];
+        var output = new ArrayBufferWriter<byte>();
+
+        KafkaFrame.WriteRequest(
+            output,
+            new RequestHeader(ApiKey.OffsetForLeaderEpoch, 2, 3, "rdkafka"),
+            new OffsetForLeaderEpochRequest { Topics = [new() { Topic = "t", Partitions = [new() { Partition = 2, CurrentLeaderEpoch = 5, LeaderEpoch = 4 }] }] });
+
+        Assert.Equal(frame, output.WrittenSpan.ToArray());
+        var reader = new KafkaReader(frame.AsMemory(4));
+        RequestHeader header = RequestHeader.Read(ref reader);
+        OffsetForLeaderEpochRequest body = OffsetForLeaderEpochRequest.Read(ref reader, header.ApiVersion);
+        Assert.Equal(1, header.HeaderVersion);
+        Assert.Equal(-2, body.ReplicaId);
+        OffsetForLeaderEpochRequest.OffsetForLeaderPartition partition = Assert.Single(Assert.Single(body.Topics).Partitions);
+        Assert.Equal((2, 5, 4), (partition.Partition, partition.CurrentLeaderEpoch, partition.LeaderEpoch));
+        Assert.Equal(0, reader.Remaining);
+    }
+
+    [Fact]
+    public void OffsetForLeaderEpochV3_ReplicaIdLeadsTheBody()
+    {
+        byte[] body =
+        [
+            0xFF, 0xFF, 0xFF, 0xFF,                        // ReplicaId -1: a consumer
+            0, 0, 0, 1, 0, 1, .. "t"u8,
+            0, 0, 0, 1, 0, 0, 0, 0,                        // partition 0
+            0xFF, 0xFF, 0xFF, 0xFF,                        // CurrentLeaderEpoch -1: unknown
+            0, 0, 0, 7,                                    // LeaderEpoch 7
+        ];
+
+        byte[] written = MessageCases.Encode(
+            new OffsetForLeaderEpochRequest { ReplicaId = -1, Topics = [new() { Topic = "t", Partitions = [new() { LeaderEpoch = 7 }] }] }, 3);
+
+        Assert.Equal(body, written);
+    }
+
+    [Fact]
+    public void OffsetForLeaderEpochV0_Request_ReadsTheAbsentFieldsAsKafkasDefaults()
+    {
+        byte[] body = [0, 0, 0, 1, 0, 1, .. "t"u8, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 4];
+        var reader = new KafkaReader(body);
+
+        OffsetForLeaderEpochRequest request = OffsetForLeaderEpochRequest.Read(ref reader, 0);
+
+        OffsetForLeaderEpochRequest.OffsetForLeaderPartition partition = Assert.Single(Assert.Single(request.Topics).Partitions);
+        Assert.Equal(-2, request.ReplicaId);
+        Assert.Equal(-1, partition.CurrentLeaderEpoch);
+        Assert.Equal(4, partition.LeaderEpoch);
+        Assert.Equal(0, reader.Remaining);
+    }
+
+    [Fact]
+    public void OffsetForLeaderEpochV3Response_MatchesTheSpec()
+    {
+        var output = new ArrayBufferWriter<byte>();
+        var response = new OffsetForLeaderEpochResponse
+        {
+            ThrottleTimeMs = 1,
+            Topics = [new() { Topic = "t", Partitions = [new() { Partition = 2, LeaderEpoch = 4, EndOffset = 100 }] }],
+        };
+
+        KafkaFrame.WriteResponse(output, new RequestHeader(ApiKey.OffsetForLeaderEpoch, 3, 9, "c"), response);
+
+        byte[] expected =
+        [
+            0, 0, 0, 37,
+            0, 0, 0, 9,                                    // header v0: correlation id
+            0, 0, 0, 1,                                    // ThrottleTimeMs 1
+            0, 0, 0, 1, 0, 1, .. "t"u8,                    // one topic "t"
+            0, 0, 0, 1,                                    // one partition
+            0, 0,                                          // ErrorCode none
+            0, 0, 0, 2,                                    // Partition 2
+            0, 0, 0, 4,                                    // LeaderEpoch 4
+            0, 0, 0, 0, 0, 0, 0, 100,                      // EndOffset 100
+        ];
+        Assert.Equal(expected, output.WrittenSpan.ToArray());
+    }
+
+    [Fact]
+    public void OffsetForLeaderEpochV0Response_HasNoThrottleTimeNorLeaderEpoch()
+    {
+        byte[] body =
+        [
+            0, 0, 0, 1, 0, 1, .. "t"u8,
+            0, 0, 0, 1,
+            0, 74,                                         // FencedLeaderEpoch
+            0, 0, 0, 2,
+            0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, // EndOffset -1
+        ];
+        var reader = new KafkaReader(body);
+
+        OffsetForLeaderEpochResponse response = OffsetForLeaderEpochResponse.Read(ref reader, 0);
+
+        OffsetForLeaderEpochResponse.EpochEndOffset partition = Assert.Single(Assert.Single(response.Topics).Partitions);
+        Assert.Equal(ErrorCode.FencedLeaderEpoch, partition.ErrorCode);
+        Assert.Equal(2, partition.Partition);
+        Assert.Equal(-1, partition.LeaderEpoch);
+        Assert.Equal(-1, partition.EndOffset);
+        Assert.Equal(0, reader.Remaining);
+        Assert.Equal(body, MessageCases.Encode(response, 0));
+    }
+
+    [Fact]
     public void Response_HeaderVersion1_EndsWithAnEmptyTagBuffer()
     {
         var output = new ArrayBufferWriter<byte>();

@@ -164,6 +164,15 @@ public sealed class MalformedInputTests
         Assert.Throws<KafkaProtocolException>(() => new KafkaReader(three).Skip(4));
     }
 
+    [Fact]
+    public void OffsetForLeaderEpochRequest_Version0BodyReadAsVersion2_ThrowsProtocolException()
+    {
+        // Version 2 adds CurrentLeaderEpoch to each partition: a version 0 body is four bytes short of it.
+        byte[] version0 = [0, 0, 0, 1, 0, 1, .. "t"u8, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 4];
+
+        Assert.Throws<KafkaProtocolException>(() => MessageCases.Get(nameof(OffsetForLeaderEpochRequest)).Read(version0, 2));
+    }
+
     private static ProduceRequest ReadProduce(byte[] bytes)
     {
         var reader = new KafkaReader(bytes);
