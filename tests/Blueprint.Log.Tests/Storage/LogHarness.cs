@@ -128,6 +128,9 @@ internal static class Batches
         return builder.Build();
     }
 
+    /// <summary>Batches one after another, as one request or fetch response carries them.</summary>
+    public static byte[] Concat(params byte[][] batches) => [.. batches.SelectMany(b => b)];
+
     /// <summary>Recomputes the CRC after a test edits a batch's header.</summary>
     public static byte[] Reseal(byte[] batch)
     {
