@@ -64,6 +64,23 @@ public sealed class PartitionLogEpochTests
     }
 
     [Fact]
+    public async Task EndOffsetForEpoch_BelowTheFirstEpoch_AnswersTheFirstStartOffset()
+    {
+        await using var harness = LogHarness.Open();
+        Assert.Equal((-1, -1L), harness.Log.EndOffsetForEpoch(0));
+        Assert.Equal(-1, harness.Log.LatestEpoch);
+
+        // Two records from before epochs were stamped, then epochs 3 and 6.
+        await harness.Log.AppendReplicatedAsync(Concat(Stamped(0, -1, "old", "old"), Stamped(2, 3, "a", "b"), Stamped(4, 6, "c")), Cancel);
+
+        Assert.Equal([new EpochEntry(3, 2), new EpochEntry(6, 4)], harness.Log.EpochEntries);
+        Assert.Equal((2, 2L), harness.Log.EndOffsetForEpoch(2));
+        Assert.Equal((0, 2L), harness.Log.EndOffsetForEpoch(0));
+        Assert.Equal((3, 4L), harness.Log.EndOffsetForEpoch(3));
+        Assert.Equal((6, 5L), harness.Log.EndOffsetForEpoch(9));
+    }
+
+    [Fact]
     public async Task Open_AfterCleanCloseOrKill_KeepsTheEpochs()
     {
         await using var harness = LogHarness.Open(new PartitionLogConfig { SegmentBytes = 200 });
@@ -194,6 +211,59 @@ public sealed class PartitionLogEpochTests
         Assert.Equal(expected, harness.Log.EpochEntries);
         await harness.ReopenAsync();
         Assert.Equal(expected, harness.Log.EpochEntries);
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(100)]
+    public async Task TruncateFullyAndStartAtAsync_CrashBeforeTheCheckpointIsEmptied_OpensWithoutTheOldEpochs(long offset)
+    {
+        await using var harness = LogHarness.Open(new PartitionLogConfig { SegmentBytes = 200 });
+        foreach (int epoch in new[] { 1, 1, 4, 4 })
+        {
+            await harness.Log.AppendAsync(Values(1, "x", "y"), epoch, Cancel);
+        }
+
+        string before = File.ReadAllText(CheckpointPath(harness));
+
+        await harness.Log.TruncateFullyAndStartAtAsync(offset, Cancel);
+        Assert.Equal("0\n0\n", File.ReadAllText(CheckpointPath(harness)));
+        harness.Kill();
+        File.WriteAllText(CheckpointPath(harness), before);
+        harness.OpenAgain();
+
+        Assert.Equal((offset, offset), (harness.Log.LogStartOffset, harness.Log.LogEndOffset));
+        Assert.Empty(harness.Log.EpochEntries);
+        Assert.Equal((-1, -1L), harness.Log.EndOffsetForEpoch(4));
+    }
+
+    [Fact]
+    public async Task AppendReplicatedAsync_LatestEpochWithoutRecords_GivesWayToAnOlderOne()
+    {
+        var batch = Values(1, "x");
+        var config = new PartitionLogConfig { SegmentBytes = 2 * batch.Length, RetentionAge = null, RetentionBytes = 0 };
+        await using var harness = LogHarness.Open(config);
+        foreach (int epoch in new[] { 2, 2, 5 })
+        {
+            await harness.Log.AppendAsync(Values(1, "x"), epoch, Cancel);
+        }
+
+        // The epoch-5 tail is torn away, then retention deletes every record: epoch 2 stays, at the empty log's start.
+        harness.Kill();
+        using (var file = new FileStream(harness.SegmentPath(2), FileMode.Open))
+        {
+            file.SetLength(10);
+        }
+
+        harness.OpenAgain();
+        await harness.Log.CleanAsync(Cancel);
+        Assert.Equal((2L, 2L), (harness.Log.LogStartOffset, harness.Log.LogEndOffset));
+        Assert.Equal([new EpochEntry(2, 2)], harness.Log.EpochEntries);
+
+        await harness.Log.AppendReplicatedAsync(Stamped(2, 1, "from the leader"), Cancel);
+
+        Assert.Equal([new EpochEntry(1, 2)], harness.Log.EpochEntries);
+        Assert.Equal(3, harness.Log.LogEndOffset);
     }
 
     private static string CheckpointPath(LogHarness harness) => Path.Combine(harness.Directory, "leader-epoch-checkpoint");

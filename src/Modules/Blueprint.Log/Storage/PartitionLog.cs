@@ -131,8 +131,9 @@ public sealed class RecordRejectedException(ErrorCode code, string message) : Ex
 /// <summary>
 /// One partition: an append-only log of Kafka v2 record batches in segments (<c>{baseOffset:D20}.log</c> with its
 /// <c>.index</c> and <c>.timeindex</c>, as Kafka lays them out), with idempotent-producer state kept in
-/// <c>.snapshot</c> files and the leader epochs of its records in <c>leader-epoch-checkpoint</c>. Appends are
-/// serialized internally; reads run concurrently with appends.
+/// <c>.snapshot</c> files and the leader epochs of its records in <c>leader-epoch-checkpoint</c>. Appends come from a
+/// producer (<see cref="AppendAsync(ReadOnlyMemory{byte}, int, CancellationToken)"/>, on the leader) or from the leader
+/// (<see cref="AppendReplicatedAsync"/>, on a follower) and are serialized internally; reads run concurrently with appends.
 /// </summary>
 /// <remarks>
 /// Ordering rules: an append is validated whole before the append lock, then under it checked against producer
