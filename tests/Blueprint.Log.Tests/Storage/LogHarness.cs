@@ -46,6 +46,14 @@ internal sealed class LogHarness : IAsyncDisposable
 
     public string SegmentPath(long baseOffset, string extension = ".log") => Path.Combine(Directory, $"{baseOffset:D20}{extension}");
 
+    /// <summary>What a fetch from <paramref name="offset"/> returns: whole batches as stored, up to <paramref name="maxBytes"/> (the first always whole).</summary>
+    public byte[] Fetch(long offset, int maxBytes = 1 << 20)
+    {
+        var writer = new ArrayBufferWriter<byte>();
+        Log.Read(offset, maxBytes, long.MaxValue, writer);
+        return writer.WrittenSpan.ToArray();
+    }
+
     /// <summary>Every record from <paramref name="from"/> (default: the log start) to the end, reading in chunks of <paramref name="maxBytes"/>.</summary>
     public List<LogRecord> ReadAll(long? from = null, int maxBytes = 1 << 20) => ReadBatches(from, maxBytes).SelectMany(b => b.Records).ToList();
 
@@ -127,6 +135,21 @@ internal static class Batches
 
         return builder.Build();
     }
+
+    /// <summary>A batch as a leader stores it: offsets from <paramref name="baseOffset"/>, stamped with <paramref name="leaderEpoch"/>.</summary>
+    public static byte[] Stamped(long baseOffset, int leaderEpoch, params string[] values)
+    {
+        var builder = new RecordBatchBuilder { BaseOffset = baseOffset, PartitionLeaderEpoch = leaderEpoch };
+        foreach (string value in values)
+        {
+            builder.Add(1_000, null, Bytes(value));
+        }
+
+        return builder.Build();
+    }
+
+    /// <summary>Batches one after another, as one request or fetch response carries them.</summary>
+    public static byte[] Concat(params byte[][] batches) => [.. batches.SelectMany(b => b)];
 
     /// <summary>Recomputes the CRC after a test edits a batch's header.</summary>
     public static byte[] Reseal(byte[] batch)

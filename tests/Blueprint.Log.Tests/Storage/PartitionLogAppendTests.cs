@@ -116,6 +116,7 @@ public sealed class PartitionLogAppendTests
         harness.Log.Read(2, 1 << 20, long.MaxValue, stored);
         var expected = (byte[])zstd.Clone();
         BinaryPrimitives.WriteInt64BigEndian(expected, 2);
+        BinaryPrimitives.WriteInt32BigEndian(expected.AsSpan(12), 0); // the leader epoch the append stamps
         Assert.Equal(expected, stored.WrittenSpan.ToArray());
         Assert.Equal(["a", "b", new string('z', 2_000), "tail"], TextValues(harness.ReadAll()));
     }

@@ -172,6 +172,10 @@ public readonly struct RecordBatchHeader
     internal static void WriteBaseOffset(Span<byte> batch, long baseOffset) =>
         BinaryPrimitives.WriteInt64BigEndian(batch[BaseOffsetPosition..], baseOffset);
 
+    /// <summary>Rewrites the partition leader epoch of the batch at the front of <paramref name="batch"/> (outside the CRC).</summary>
+    internal static void WritePartitionLeaderEpoch(Span<byte> batch, int leaderEpoch) =>
+        BinaryPrimitives.WriteInt32BigEndian(batch[PartitionLeaderEpochPosition..], leaderEpoch);
+
     /// <summary>Reads only the base offset, length and last offset delta: what scanning a log for an offset needs.</summary>
     internal static (long BaseOffset, int TotalSize, long LastOffset) ReadBounds(ReadOnlySpan<byte> source)
     {

@@ -7,7 +7,8 @@ namespace Blueprint.Log.Storage;
 /// as they are (their indexes load lazily and rebuild when damaged), and the last one is scanned batch by batch with
 /// CRC checks and cut at the first torn or invalid batch. Files left by an interrupted roll, snapshot or compaction
 /// (temporaries, <c>.cleaned</c> copies, indexes without their log) are removed first. Producer state comes from the
-/// newest intact snapshot at or below the log end, plus a replay of the batches after it.
+/// newest intact snapshot at or below the log end, plus a replay of the batches after it; leader epochs from the
+/// checkpoint, reconciled with the log's start and end (or from the batch headers when the checkpoint is missing).
 /// </summary>
 internal static class LogRecovery
 {
@@ -74,7 +75,8 @@ internal static class LogRecovery
             }
 
             LoadProducerState(directory, array, nextOffset, producers);
-            return new RecoveredLog(array, producers, truncated);
+            var epochs = LeaderEpochCache.Load(directory, array, array[0].BaseOffset, nextOffset);
+            return new RecoveredLog(array, producers, epochs, truncated);
         }
         catch
         {

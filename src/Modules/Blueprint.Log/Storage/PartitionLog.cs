@@ -131,14 +131,17 @@ public sealed class RecordRejectedException(ErrorCode code, string message) : Ex
 /// <summary>
 /// One partition: an append-only log of Kafka v2 record batches in segments (<c>{baseOffset:D20}.log</c> with its
 /// <c>.index</c> and <c>.timeindex</c>, as Kafka lays them out), with idempotent-producer state kept in
-/// <c>.snapshot</c> files. Appends are serialized internally; reads run concurrently with appends.
+/// <c>.snapshot</c> files and the leader epochs of its records in <c>leader-epoch-checkpoint</c>. Appends come from a
+/// producer (<see cref="AppendAsync(ReadOnlyMemory{byte}, int, CancellationToken)"/>, on the leader) or from the leader
+/// (<see cref="AppendReplicatedAsync"/>, on a follower) and are serialized internally; reads run concurrently with appends.
 /// </summary>
 /// <remarks>
 /// Ordering rules: an append is validated whole before the append lock, then under it checked against producer
 /// state, given offsets, written, and only then published (segment size, index entries, log end offset, in that
 /// order), so a reader that sees an offset below <see cref="LogEndOffset"/> finds its bytes. A segment is sealed
 /// (indexes written, all fsynced) and a producer snapshot written before the next segment exists, so after a crash
-/// only the last segment needs a scan. Retention, compaction and truncation hold a maintenance lock against each
+/// only the last segment needs a scan. A leader epoch reaches the checkpoint before the batch that starts it, and
+/// leaves it only after its batches are gone. Retention, compaction and truncation hold a maintenance lock against each
 /// other and take the append lock only to swap the segment list; a reader that meets a segment closed under it
 /// retries on the new list.
 /// </remarks>
@@ -157,6 +160,7 @@ public sealed partial class PartitionLog : IAsyncDisposable
     private readonly Lock _appendLock = new();
     private readonly SemaphoreSlim _maintenance = new(1, 1);
     private readonly ProducerStateManager _producers;
+    private readonly LeaderEpochCache _epochs;
     private readonly GroupCommit _groupCommit;
     private readonly ITimer? _flushTimer;
     private LogSegment[] _segments;
@@ -174,6 +178,7 @@ public sealed partial class PartitionLog : IAsyncDisposable
         _lockFile = lockFile;
         _segments = recovered.Segments;
         _producers = recovered.Producers;
+        _epochs = recovered.Epochs;
         _logStartOffset = _segments[0].BaseOffset;
         _nextOffset = _segments[^1].NextOffset;
         RecoveredBytesTruncated = recovered.TruncatedBytes;
@@ -258,12 +263,24 @@ public sealed partial class PartitionLog : IAsyncDisposable
     internal LogSegment[] Segments => Volatile.Read(ref _segments);
 
     /// <summary>
-    /// Appends the v2 record batches of one produce request's partition: checks each batch (magic 2, CRC-32C, length,
-    /// size limit, record count), gives them offsets from <see cref="LogEndOffset"/>, drops an idempotent producer's
-    /// duplicate, and completes by the fsync policy. Throws <see cref="RecordRejectedException"/> when anything is invalid.
+    /// Appends the v2 record batches of one produce request's partition as the leader of epoch 0 (a partition without
+    /// replication): <see cref="AppendAsync(ReadOnlyMemory{byte}, int, CancellationToken)"/> with epoch 0, so it is
+    /// refused with <see cref="ErrorCode.FencedLeaderEpoch"/> once the log holds a later epoch.
     /// </summary>
-    public ValueTask<AppendResult> AppendAsync(ReadOnlyMemory<byte> batches, CancellationToken cancellationToken = default)
+    public ValueTask<AppendResult> AppendAsync(ReadOnlyMemory<byte> batches, CancellationToken cancellationToken = default) =>
+        AppendAsync(batches, leaderEpoch: 0, cancellationToken);
+
+    /// <summary>
+    /// Appends the v2 record batches of one produce request's partition as the leader of <paramref name="leaderEpoch"/>:
+    /// checks each batch (magic 2, CRC-32C, length, size limit, record count), gives them offsets from
+    /// <see cref="LogEndOffset"/> and stamps their partition leader epoch (outside the CRC), drops an idempotent
+    /// producer's duplicate, and completes by the fsync policy. Throws <see cref="RecordRejectedException"/> when
+    /// anything is invalid, with <see cref="ErrorCode.FencedLeaderEpoch"/> when the log already holds a later epoch
+    /// (a deposed leader).
+    /// </summary>
+    public ValueTask<AppendResult> AppendAsync(ReadOnlyMemory<byte> batches, int leaderEpoch, CancellationToken cancellationToken = default)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(leaderEpoch);
         ObjectDisposedException.ThrowIf(IsDisposed, this);
         cancellationToken.ThrowIfCancellationRequested();
         var validated = new List<ValidatedBatch>(1);
@@ -288,7 +305,7 @@ public sealed partial class PartitionLog : IAsyncDisposable
                     throw new IOException("the log takes no appends since an fsync failed", failure);
                 }
 
-                result = AppendLocked(data, validated);
+                result = AppendLocked(data, validated, leaderEpoch);
                 sequence = _writeSequence;
             }
         }
@@ -389,23 +406,10 @@ public sealed partial class PartitionLog : IAsyncDisposable
     /// <see cref="LogEndOffset"/> becomes its base offset. At or below the first segment's base offset, the log is
     /// emptied and starts again at <paramref name="offset"/>.
     /// </remarks>
-    public async ValueTask TruncateAsync(long offset, CancellationToken cancellationToken = default)
+    public ValueTask TruncateAsync(long offset, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
-        ObjectDisposedException.ThrowIf(IsDisposed, this);
-        await _maintenance.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            ObjectDisposedException.ThrowIf(IsDisposed, this);
-            lock (_appendLock)
-            {
-                TruncateLocked(offset);
-            }
-        }
-        finally
-        {
-            _maintenance.Release();
-        }
+        return TruncateUnderLocksAsync(() => TruncateLocked(offset), cancellationToken);
     }
 
     /// <summary>Closes the log (flushing first).</summary>
@@ -483,9 +487,9 @@ public sealed partial class PartitionLog : IAsyncDisposable
     }
 
     /// <summary>
-    /// Removes the oldest <paramref name="count"/> segments (never the active one) and moves the log start to the next
-    /// one; returns the bytes freed. The cleaner decides the count outside the append lock; the segments before it can
-    /// only change under the maintenance lock it holds.
+    /// Removes the oldest <paramref name="count"/> segments (never the active one), moves the log start to the next
+    /// one and the leader epochs' front with it; returns the bytes freed. The cleaner decides the count outside the
+    /// append lock; the segments before it can only change under the maintenance lock it holds.
     /// </summary>
     internal long DeleteOldestSegments(int count)
     {
@@ -504,6 +508,15 @@ public sealed partial class PartitionLog : IAsyncDisposable
         {
             freed += segment.Size;
             segment.Delete();
+        }
+
+        // After the segments: a crash in between leaves entries before the log start, which opening clips again.
+        lock (_appendLock)
+        {
+            if (_epochs.TruncateFromStart(_logStartOffset))
+            {
+                _epochs.Persist();
+            }
         }
 
         return freed;
@@ -532,6 +545,25 @@ public sealed partial class PartitionLog : IAsyncDisposable
 
     private bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
+    /// <summary>Runs a truncation under the maintenance lock (against retention and compaction), then the append lock.</summary>
+    private async ValueTask TruncateUnderLocksAsync(Action truncate, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        await _maintenance.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(IsDisposed, this);
+            lock (_appendLock)
+            {
+                truncate();
+            }
+        }
+        finally
+        {
+            _maintenance.Release();
+        }
+    }
+
     private LogSegment Active => _segments[^1];
 
     private async ValueTask<AppendResult> AwaitDurableAsync(AppendResult result, long sequence, CancellationToken cancellationToken)
@@ -540,9 +572,14 @@ public sealed partial class PartitionLog : IAsyncDisposable
         return result;
     }
 
-    /// <summary>Producer checks, roll, offsets, write, then the new state: all or nothing for the append.</summary>
-    private AppendResult AppendLocked(Span<byte> data, List<ValidatedBatch> batches)
+    /// <summary>Epoch and producer checks, roll, offsets and epoch, write, then the new state: all or nothing for the append.</summary>
+    private AppendResult AppendLocked(Span<byte> data, List<ValidatedBatch> batches, int leaderEpoch)
     {
+        if (leaderEpoch < _epochs.LatestEpoch)
+        {
+            throw new RecordRejectedException(ErrorCode.FencedLeaderEpoch, $"leader epoch {leaderEpoch} is older than the log's latest epoch {_epochs.LatestEpoch}");
+        }
+
         var now = _time.GetUtcNow();
         long nowMs = now.ToUnixTimeMilliseconds();
         long firstOffset = _nextOffset;
@@ -587,11 +624,12 @@ public sealed partial class PartitionLog : IAsyncDisposable
         {
             var (position, header) = batches[i];
             RecordBatchHeader.WriteBaseOffset(data[position..], offset);
+            RecordBatchHeader.WritePartitionLeaderEpoch(data[position..], leaderEpoch);
             appended[i] = new AppendedBatch(position, offset, offset + header.LastOffsetDelta, header.MaxTimestamp, header.TotalSize);
             offset += header.LastOffsetDelta + 1L;
         }
 
-        active.Append(data, appended);
+        WriteWithEpochs(active, data, appended, _epochs.Assign(leaderEpoch, firstOffset));
         active.FirstAppendTime ??= now;
         if (pending is not null)
         {
@@ -689,14 +727,7 @@ public sealed partial class PartitionLog : IAsyncDisposable
         var segments = _segments;
         if (offset <= segments[0].BaseOffset)
         {
-            foreach (var segment in segments)
-            {
-                segment.Delete();
-            }
-
-            var fresh = LogSegment.Create(_directory, offset, _config.IndexIntervalBytes);
-            Volatile.Write(ref _segments, [fresh]);
-            Volatile.Write(ref _logStartOffset, offset);
+            StartEmptyAt(offset);
         }
         else
         {
@@ -730,11 +761,30 @@ public sealed partial class PartitionLog : IAsyncDisposable
         }
 
         LogRecovery.LoadProducerState(_directory, _segments, _nextOffset, _producers);
+
+        // After the log: a crash in between leaves entries past the log end, which opening drops again.
+        if (_epochs.TruncateFromEnd(_nextOffset))
+        {
+            _epochs.Persist();
+        }
+    }
+
+    /// <summary>Deletes every segment and starts the log empty at <paramref name="offset"/>.</summary>
+    private void StartEmptyAt(long offset)
+    {
+        foreach (var segment in _segments)
+        {
+            segment.Delete();
+        }
+
+        var fresh = LogSegment.Create(_directory, offset, _config.IndexIntervalBytes);
+        Volatile.Write(ref _segments, [fresh]);
+        Volatile.Write(ref _logStartOffset, offset);
     }
 }
 
-/// <summary>What opening a log directory found: its segments (the last one active), producer state and the bytes cut from a torn tail.</summary>
-internal sealed record RecoveredLog(LogSegment[] Segments, ProducerStateManager Producers, long TruncatedBytes);
+/// <summary>What opening a log directory found: its segments (the last one active), producer state, leader epochs and the bytes cut from a torn tail.</summary>
+internal sealed record RecoveredLog(LogSegment[] Segments, ProducerStateManager Producers, LeaderEpochCache Epochs, long TruncatedBytes);
 
 /// <summary>A fetch or lookup outside the log's offsets.</summary>
 public sealed class OffsetOutOfRangeException(long offset, long start, long end)

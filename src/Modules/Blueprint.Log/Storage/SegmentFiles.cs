@@ -6,7 +6,8 @@ namespace Blueprint.Log.Storage;
 
 /// <summary>
 /// Names and durable file operations of a partition directory, named as Kafka names them:
-/// <c>{baseOffset:D20}.log</c>, <c>.index</c>, <c>.timeindex</c>, and <c>{offset:D20}.snapshot</c> for producer state.
+/// <c>{baseOffset:D20}.log</c>, <c>.index</c>, <c>.timeindex</c>, <c>{offset:D20}.snapshot</c> for producer state and
+/// <c>leader-epoch-checkpoint</c>.
 /// A file replaced whole is written under a temporary suffix, fsynced and renamed, then the directory is fsynced.
 /// </summary>
 internal static class SegmentFiles
@@ -25,6 +26,9 @@ internal static class SegmentFiles
     /// <summary>Held open exclusively while a <see cref="PartitionLog"/> has the directory.</summary>
     public const string LockFileName = ".lock";
 
+    /// <summary>The leader epoch cache of the partition (see <see cref="LeaderEpochCache"/>).</summary>
+    public const string LeaderEpochCheckpointFileName = "leader-epoch-checkpoint";
+
     private const int OffsetDigits = 20;
 
     public static string LogPath(string directory, long baseOffset) => Path.Combine(directory, Name(baseOffset, LogExtension));
@@ -34,6 +38,8 @@ internal static class SegmentFiles
     public static string TimeIndexPath(string directory, long baseOffset) => Path.Combine(directory, Name(baseOffset, TimeIndexExtension));
 
     public static string SnapshotPath(string directory, long offset) => Path.Combine(directory, Name(offset, SnapshotExtension));
+
+    public static string LeaderEpochCheckpointPath(string directory) => Path.Combine(directory, LeaderEpochCheckpointFileName);
 
     /// <summary>Parses <c>{20 digits}{extension}</c>.</summary>
     public static bool TryParse(string fileName, string extension, out long offset)
