@@ -1,22 +1,27 @@
 using Blueprint.Raft.Hosting.Protocol;
+using Grpc.AspNetCore.Server;
 using Grpc.Core;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Blueprint.Raft.Hosting;
 
 /// <summary>
 /// The gRPC service on the Raft peer port: receives other members' message streams and forwarded calls for the
-/// <see cref="RaftHost"/> registered in dependency injection. A stream from another cluster or from a removed member
-/// is refused with <c>FailedPrecondition</c> and a trailer naming why.
+/// <see cref="RaftHost"/> registered in dependency injection — the unkeyed one, or the keyed one the endpoint names with
+/// <see cref="RaftHostKey"/> (a node may run several Raft groups, each on its own peer port). A stream from another
+/// cluster or from a removed member is refused with <c>FailedPrecondition</c> and a trailer naming why.
 /// </summary>
-/// <param name="host">The local host.</param>
+/// <param name="services">Where the hosts are registered.</param>
 /// <param name="lifetime">The node's lifetime: incoming streams end when the node begins to stop, so its drain does not wait for them.</param>
-public sealed class RaftPeerService(RaftHost host, Microsoft.Extensions.Hosting.IHostApplicationLifetime? lifetime = null) : Peer.PeerBase
+public sealed class RaftPeerService(IServiceProvider services, Microsoft.Extensions.Hosting.IHostApplicationLifetime? lifetime = null) : Peer.PeerBase
 {
     /// <inheritdoc />
     public override async Task<SendAck> Send(IAsyncStreamReader<RaftEnvelope> requestStream, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(requestStream);
         ArgumentNullException.ThrowIfNull(context);
+        var host = HostOf(context);
         long received = 0;
 
         // The stream lives as long as both ends do: it ends when the caller hangs up or this host stops.
@@ -27,7 +32,7 @@ public sealed class RaftPeerService(RaftHost host, Microsoft.Extensions.Hosting.
             var verdict = host.Receive(envelope);
             if (verdict != RaftHost.ReceiveVerdict.Accepted)
             {
-                throw Refuse(verdict, envelope.From, envelope.ClusterId);
+                throw Refuse(host, verdict, envelope.From, envelope.ClusterId);
             }
 
             received++;
@@ -41,16 +46,17 @@ public sealed class RaftPeerService(RaftHost host, Microsoft.Extensions.Hosting.
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
+        var host = HostOf(context);
         var verdict = host.CheckSender(request.ClusterId, request.From);
         if (verdict != RaftHost.ReceiveVerdict.Accepted)
         {
-            throw Refuse(verdict, request.From, request.ClusterId);
+            throw Refuse(host, verdict, request.From, request.ClusterId);
         }
 
         return await host.HandleForwardAsync(request, context.CancellationToken).ConfigureAwait(false);
     }
 
-    private RpcException Refuse(RaftHost.ReceiveVerdict verdict, int from, ulong clusterId)
+    private static RpcException Refuse(RaftHost host, RaftHost.ReceiveVerdict verdict, int from, ulong clusterId)
     {
         var (refusal, detail) = verdict switch
         {
@@ -62,4 +68,13 @@ public sealed class RaftPeerService(RaftHost host, Microsoft.Extensions.Hosting.
         var code = verdict == RaftHost.ReceiveVerdict.Stopped ? StatusCode.Unavailable : StatusCode.FailedPrecondition;
         return new RpcException(new Status(code, detail), trailers);
     }
+
+    private RaftHost HostOf(ServerCallContext context) =>
+        context.GetHttpContext().GetEndpoint()?.Metadata.GetMetadata<RaftHostKey>() is { } key
+            ? services.GetRequiredKeyedService<RaftHost>(key.Key)
+            : services.GetRequiredService<RaftHost>();
 }
+
+/// <summary>Endpoint metadata naming the keyed <see cref="RaftHost"/> a peer port serves.</summary>
+/// <param name="Key">The service key the host is registered under.</param>
+public sealed record RaftHostKey(string Key);

@@ -22,7 +22,19 @@ public static class RaftPeerServiceExtensions
 
     /// <summary>Maps the peer service; serve it on an HTTP/2-only endpoint (h2c) of the peer port.</summary>
     /// <param name="endpoints">The route builder.</param>
+    /// <param name="hostKey">
+    /// The key of the <see cref="RaftHost"/> this mapping serves (registered with <c>AddKeyedSingleton</c>), when the
+    /// node runs several Raft groups; each mapping is then pinned to its own port. Null: the unkeyed host.
+    /// </param>
     /// <returns>The convention builder of the mapped service.</returns>
-    public static GrpcServiceEndpointConventionBuilder MapRaftPeerService(this IEndpointRouteBuilder endpoints) =>
-        endpoints.MapGrpcService<RaftPeerService>();
+    public static GrpcServiceEndpointConventionBuilder MapRaftPeerService(this IEndpointRouteBuilder endpoints, string? hostKey = null)
+    {
+        var mapped = endpoints.MapGrpcService<RaftPeerService>();
+        if (hostKey is not null)
+        {
+            mapped.WithMetadata(new RaftHostKey(hostKey));
+        }
+
+        return mapped;
+    }
 }
