@@ -50,6 +50,13 @@ public interface IBlueprintModule : IVerbSource
     /// <summary>The module's <c>blueprint run</c> flags other than its listeners' ports.</summary>
     IReadOnlyList<ModuleFlag> Flags => [];
 
+    /// <summary>
+    /// How the module runs on one member of a local cluster (<c>blueprint cluster up</c>): the member's flags for it, or
+    /// null when the module does not take part in clusters. Ports come from <see cref="ClusterMember.Port"/>, so each
+    /// member gets its own and every member can compute the others'.
+    /// </summary>
+    ClusterMemberPlan? PlanClusterMember(ClusterMember member) => null;
+
     /// <summary>What the running module offers besides its listeners (HTTP paths, external engines), for the banner and the home page.</summary>
     IEnumerable<ModuleEndpoint> DescribeEndpoints(IServiceProvider services) => [];
 

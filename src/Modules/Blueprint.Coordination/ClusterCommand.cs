@@ -8,9 +8,11 @@ using Blueprint.Hosting;
 namespace Blueprint.Coordination;
 
 /// <summary>
-/// <c>blueprint cluster up --nodes N</c>: starts N local node processes running the coordination module, each with its
-/// own data directory and ports, prints their endpoints, and stops them on Ctrl-C or SIGTERM. Node i (from 1) serves
-/// the etcd API on <c>--etcd-port + 2(i-1)</c>, Raft on the port after it, and HTTP on <c>--http-port + (i-1)</c>.
+/// <c>blueprint cluster up --nodes N</c>: starts N local node processes running the coordination module and every other
+/// module that takes part in clusters (<see cref="IBlueprintModule.PlanClusterMember"/>, the log among them), each with
+/// its own data directory and ports, prints their endpoints, and stops them on Ctrl-C or SIGTERM. Node i (from 1) serves
+/// the etcd API on <c>--etcd-port + 2(i-1)</c>, Raft on the port after it, HTTP on <c>--http-port + (i-1)</c>, and
+/// each other module's listener on its base port (its flag, for example <c>--kafka-port</c>) + 10(i-1).
 /// Exit 0 after a clean stop, 1 when a node could not start, 2 for a bad argument.
 /// </summary>
 internal static class ClusterCommand
@@ -20,8 +22,18 @@ internal static class ClusterCommand
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(15);
 
-    public static Command Create()
+    public static Command Create(ModuleCatalog catalog)
     {
+        var probe = new ClusterMember(1, 1, "127.0.0.1", listener => listener.DefaultPort);
+        var joined = catalog.Modules.Where(module => module.Name != CoordinationNames.Module && module.PlanClusterMember(probe) is not null).ToList();
+        var basePorts = joined
+            .SelectMany(module => module.Listeners)
+            .Where(listener => listener.Flag is not null && listener.DefaultPort > 0)
+            .Select(listener => (Listener: listener, Option: new Option<string?>(listener.Flag!)
+            {
+                Description = $"{listener.Description} on the first member; member i uses this + {ClusterMember.PortStride}(i-1) (default {listener.DefaultPort.ToString(CultureInfo.InvariantCulture)}).",
+            }))
+            .ToList();
         Option<string?> nodes = new("--nodes") { Description = "How many members, 1 to 7 (default 3)." };
         Option<string?> dataDir = new("--data-dir") { Description = "Parent of the members' data directories (default ./.blueprint/cluster)." };
         Option<string?> etcdPort = new("--etcd-port") { Description = "etcd API port of the first member; member i uses this + 2(i-1), and Raft the port after it (default 2379)." };
@@ -31,6 +43,11 @@ internal static class ClusterCommand
         up.Options.Add(dataDir);
         up.Options.Add(etcdPort);
         up.Options.Add(httpPort);
+        foreach (var (_, option) in basePorts)
+        {
+            up.Options.Add(option);
+        }
+
         up.SetAction(async (parse, cancellationToken) =>
         {
             var stdout = parse.InvocationConfiguration.Output;
@@ -42,13 +59,29 @@ internal static class ClusterCommand
                 return UsageErrorExitCode;
             }
 
+            var bases = new Dictionary<ModuleListener, int>();
+            foreach (var (listener, option) in basePorts)
+            {
+                if (!TryParse(parse.GetValue(option), listener.Flag!, 1, 65_535 - (ClusterMember.PortStride * NodesMax), listener.DefaultPort, stderr, out int port))
+                {
+                    return UsageErrorExitCode;
+                }
+
+                bases[listener] = port;
+            }
+
             var root = Path.GetFullPath(parse.GetValue(dataDir) ?? Path.Combine(".blueprint", "cluster"));
-            var members = Enumerable.Range(1, count).Select(i => new Member(
-                $"n{i.ToString(CultureInfo.InvariantCulture)}",
-                firstEtcdPort + (2 * (i - 1)),
-                firstEtcdPort + (2 * (i - 1)) + 1,
-                firstHttpPort + i - 1,
-                Path.Combine(root, $"n{i.ToString(CultureInfo.InvariantCulture)}"))).ToList();
+            var members = Enumerable.Range(1, count).Select(i =>
+            {
+                var place = new ClusterMember(i, count, "127.0.0.1", listener => bases.TryGetValue(listener, out var port) ? port : listener.DefaultPort);
+                return new Member(
+                    $"n{i.ToString(CultureInfo.InvariantCulture)}",
+                    firstEtcdPort + (2 * (i - 1)),
+                    firstEtcdPort + (2 * (i - 1)) + 1,
+                    firstHttpPort + i - 1,
+                    Path.Combine(root, $"n{i.ToString(CultureInfo.InvariantCulture)}"),
+                    [.. joined.Select(module => (module.Name, module.PlanClusterMember(place)!))]);
+            }).ToList();
             return await UpAsync(members, stdout, stderr, cancellationToken).ConfigureAwait(false);
         });
 
@@ -79,7 +112,13 @@ internal static class ClusterCommand
             startDeadline.CancelAfter(StartTimeout);
             foreach (var (member, process) in running)
             {
-                if (!await WaitListeningAsync(member.EtcdPort, process, startDeadline.Token).ConfigureAwait(false))
+                var ready = true;
+                foreach (var port in member.Plans.Select(plan => plan.Plan.ReadyPort).OfType<int>().Prepend(member.EtcdPort))
+                {
+                    ready = ready && await WaitListeningAsync(port, process, startDeadline.Token).ConfigureAwait(false);
+                }
+
+                if (!ready)
                 {
                     if (stop.IsCancellationRequested)
                     {
@@ -95,7 +134,7 @@ internal static class ClusterCommand
             foreach (var (member, process) in running)
             {
                 await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"  {member.Name}  etcd http://127.0.0.1:{member.EtcdPort}  raft http://127.0.0.1:{member.RaftPort}  http http://127.0.0.1:{member.HttpPort}  pid {process.Id}  log {member.LogPath}")).ConfigureAwait(false);
+                    $"  {member.Name}  etcd http://127.0.0.1:{member.EtcdPort}  raft http://127.0.0.1:{member.RaftPort}  http http://127.0.0.1:{member.HttpPort}{string.Concat(member.Plans.Select(plan => "  " + plan.Plan.Summary))}  pid {process.Id}  log {member.LogPath}")).ConfigureAwait(false);
             }
 
             var endpoints = string.Join(',', members.Select(member => $"127.0.0.1:{member.EtcdPort.ToString(CultureInfo.InvariantCulture)}"));
@@ -149,7 +188,7 @@ internal static class ClusterCommand
         string[] arguments =
         [
             "run",
-            "--modules", "coordination",
+            "--modules", string.Join(',', member.Plans.Select(plan => plan.Module).Prepend(CoordinationNames.Module)),
             "--node-id", member.Name,
             "--initial-cluster", initialCluster,
             "--etcd-port", member.EtcdPort.ToString(CultureInfo.InvariantCulture),
@@ -157,7 +196,7 @@ internal static class ClusterCommand
             "--http-port", member.HttpPort.ToString(CultureInfo.InvariantCulture),
             "--data-dir", member.DataDir,
         ];
-        foreach (var argument in arguments)
+        foreach (var argument in arguments.Concat(member.Plans.SelectMany(plan => plan.Plan.Arguments)))
         {
             start.ArgumentList.Add(argument);
         }
@@ -259,7 +298,7 @@ internal static class ClusterCommand
         return false;
     }
 
-    private sealed record Member(string Name, int EtcdPort, int RaftPort, int HttpPort, string DataDir)
+    private sealed record Member(string Name, int EtcdPort, int RaftPort, int HttpPort, string DataDir, IReadOnlyList<(string Module, ClusterMemberPlan Plan)> Plans)
     {
         public string LogPath => Path.Combine(DataDir, "node.log");
     }

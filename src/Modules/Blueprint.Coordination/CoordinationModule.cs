@@ -70,7 +70,7 @@ public sealed class CoordinationModule : IBlueprintModule
     ];
 
     /// <inheritdoc />
-    public IEnumerable<System.CommandLine.Command> CreateVerbs(ModuleCatalog catalog) => [ClusterCommand.Create()];
+    public IEnumerable<System.CommandLine.Command> CreateVerbs(ModuleCatalog catalog) => [ClusterCommand.Create(catalog)];
 
     /// <inheritdoc />
     public void AddServices(IHostApplicationBuilder builder)

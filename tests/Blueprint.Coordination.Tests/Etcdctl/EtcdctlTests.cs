@@ -16,6 +16,40 @@ public sealed partial class EtcdctlTests(ThreeMemberCluster fixture) : IClassFix
     private string Member(int index) => $"127.0.0.1:{fixture.Cluster.EtcdPorts[index].ToString(CultureInfo.InvariantCulture)}";
 
     [Fact]
+    public async Task The_log_runs_on_every_member_as_one_kafka_cluster_of_three_brokers()
+    {
+        var kcat = Peers.Require("kcat", "kcat");
+        var bootstrap = $"127.0.0.1:{fixture.Cluster.KafkaPorts[0].ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+
+        // The brokers register with the log's metadata quorum as they start: wait until all three are listed.
+        await Eventually.TrueAsync(
+            async () =>
+            {
+                await using var listing = ProcessRunner.Start(kcat, ["-b", bootstrap, "-L", "-m", "5"]);
+                return await listing.WaitForExitAsync(TimeSpan.FromSeconds(30)) == 0 && listing.StandardOutput.Contains(" 3 brokers:", StringComparison.Ordinal);
+            },
+            TimeSpan.FromSeconds(60),
+            () => "kcat -L never listed 3 brokers",
+            TestContext.Current.CancellationToken);
+
+        // A topic produced through one member is replicated three times and read back through another.
+        await using (var produce = ProcessRunner.Start(kcat, ["-b", bootstrap, "-P", "-t", "everywhere", "-X", "acks=all"]))
+        {
+            await produce.WriteStandardInputAsync("one\ntwo\n");
+            Assert.Equal(0, await produce.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        }
+
+        var other = $"127.0.0.1:{fixture.Cluster.KafkaPorts[2].ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+        await using var consume = ProcessRunner.Start(kcat, ["-b", other, "-C", "-t", "everywhere", "-o", "beginning", "-e", "-f", "%s\n"]);
+        Assert.Equal(0, await consume.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Equal(["one", "two"], consume.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        await using var metadata = ProcessRunner.Start(kcat, ["-b", other, "-L", "-t", "everywhere"]);
+        Assert.Equal(0, await metadata.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("replicas: ", metadata.StandardOutput, StringComparison.Ordinal);
+        Assert.Matches(@"replicas: \d+,\d+,\d+", metadata.StandardOutput);
+    }
+
+    [Fact]
     public async Task Put_then_get_through_every_member()
     {
         Assert.Equal("OK", (await Etcdctl.OkAsync(Member(1), "put", "pg/greeting", "hello")).Trim());

@@ -29,6 +29,9 @@ public sealed partial class LocalCluster : IAsyncDisposable
 
     public string Output => _process.StandardOutput;
 
+    /// <summary>The members' Kafka ports (the log runs on every member).</summary>
+    public IReadOnlyList<int> KafkaPorts { get; private init; } = [];
+
     /// <summary>The endpoints as etcdctl's <c>--endpoints</c> takes them.</summary>
     public string Endpoints => string.Join(',', EtcdPorts.Select(port => $"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}"));
 
@@ -39,15 +42,25 @@ public sealed partial class LocalCluster : IAsyncDisposable
         var directory = new TempDirectory("blueprint-cluster");
         var firstEtcdPort = FreePorts.Block(2 * nodes);
         var firstHttpPort = FreePorts.Block(nodes);
+
+        // The log runs on every member too, its listeners numbered from a base port in steps of ClusterMember.PortStride.
+        var firstKafkaPort = FreePorts.Block(Blueprint.Hosting.ClusterMember.PortStride * nodes);
+        var firstLogRaftPort = FreePorts.Block(Blueprint.Hosting.ClusterMember.PortStride * nodes);
         var process = NodeProcess.Start(
-            ["cluster", "up", "--nodes", Text(nodes), "--etcd-port", Text(firstEtcdPort), "--http-port", Text(firstHttpPort), "--data-dir", directory.Path],
+            [
+                "cluster", "up", "--nodes", Text(nodes), "--etcd-port", Text(firstEtcdPort), "--http-port", Text(firstHttpPort), "--data-dir", directory.Path,
+                "--kafka-port", Text(firstKafkaPort), "--log-raft-port", Text(firstLogRaftPort),
+            ],
             directory.Path);
         try
         {
             await process.WaitForLineAsync(line => line.StartsWith("Ctrl-C stops", StringComparison.Ordinal), StartDeadline);
             var pids = PidPattern().Matches(process.StandardOutput).Select(match => int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture)).ToList();
             Assert.Equal(nodes, pids.Count);
-            var cluster = new LocalCluster(directory, process, [.. Enumerable.Range(0, nodes).Select(i => firstEtcdPort + (2 * i))], pids);
+            var cluster = new LocalCluster(directory, process, [.. Enumerable.Range(0, nodes).Select(i => firstEtcdPort + (2 * i))], pids)
+            {
+                KafkaPorts = [.. Enumerable.Range(0, nodes).Select(i => firstKafkaPort + (Blueprint.Hosting.ClusterMember.PortStride * i))],
+            };
             await cluster.WaitForLeaderAsync(StartDeadline);
             return cluster;
         }
