@@ -1,5 +1,6 @@
 using Blueprint.Hosting;
 using Blueprint.Log.Broker;
+using Blueprint.Log.Cluster;
 using Blueprint.Log.Groups;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -18,6 +19,7 @@ public sealed partial class LogBroker(
     private readonly ILogger logger = loggers.CreateLogger<LogBroker>();
     private TopicRegistry? topics;
     private GroupCoordinator? groups;
+    private LogCluster? cluster;
 
     // Nothing here touches options or the data directory before the start: the node validates every module's
     // options at once and reports all errors together, which a constructor throwing first would pre-empt.
@@ -37,11 +39,60 @@ public sealed partial class LogBroker(
     /// <summary>The consumer groups (once started).</summary>
     public GroupCoordinator Groups => groups ?? throw new InvalidOperationException("the log broker has not started");
 
-    /// <summary>The cluster id reported in Metadata (stable for this data directory).</summary>
+    /// <summary>The cluster id reported in Metadata (stable for this data directory; in a cluster, the metadata quorum's).</summary>
     public string ClusterId { get; private set; } = "";
+
+    /// <summary>This broker's part in a replicated cluster, or null when it runs alone.</summary>
+    public LogCluster? Cluster => cluster;
 
     /// <summary>Whether the broker has opened its state.</summary>
     public bool IsStarted => topics is not null && groups is not null;
+
+    /// <summary>
+    /// Creates a topic for the HTTP API and in-process users: on this broker alone, or in a cluster through the metadata
+    /// quorum (replication factor -1: min(3, live brokers)), answering once this broker has opened it.
+    /// </summary>
+    public async Task<TopicCreation> CreateTopicAsync(string name, int partitions, short replicationFactor, IReadOnlyDictionary<string, string> configs, CancellationToken cancellationToken)
+    {
+        if (cluster is not { } member)
+        {
+            return await Topics.CreateAsync(name, partitions, replicationFactor, configs, validateOnly: false, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (Topics.Refusal(name, ref partitions, replicationFactor, configs, MetadataStateMachine.MaxReplicationFactor) is { } refused)
+        {
+            return refused;
+        }
+
+        var result = await member.ProposeAsync(new CreateTopic(name, Guid.NewGuid(), partitions, replicationFactor, new Dictionary<string, string>(configs, StringComparer.Ordinal)), cancellationToken).ConfigureAwait(false);
+        if (result.Error is not (Kafka.ErrorCode.None or Kafka.ErrorCode.TopicAlreadyExists))
+        {
+            return new TopicCreation(result.Error, result.Message, null);
+        }
+
+        var opened = await member.WaitOpenedAsync(name, cancellationToken).ConfigureAwait(false);
+        return opened is null
+            ? new TopicCreation(Kafka.ErrorCode.RequestTimedOut, $"topic '{name}' was created but this broker has not opened it yet", null)
+            : new TopicCreation(result.Error, result.Message, opened);
+    }
+
+    /// <summary>Deletes a topic (through the metadata quorum in a cluster); false when there is none of that name.</summary>
+    public async Task<bool> DeleteTopicAsync(string name, CancellationToken cancellationToken)
+    {
+        if (cluster is not { } member)
+        {
+            var deleted = await Topics.DeleteAsync(name, cancellationToken).ConfigureAwait(false);
+            if (deleted)
+            {
+                Groups.DeleteTopicOffsets(name);
+            }
+
+            return deleted;
+        }
+
+        var result = await member.ProposeAsync(new DeleteTopic(name), cancellationToken).ConfigureAwait(false);
+        return result.Error == Kafka.ErrorCode.None;
+    }
 
     /// <inheritdoc />
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -60,6 +111,13 @@ public sealed partial class LogBroker(
             time,
             loggers.CreateLogger<GroupCoordinator>());
         LogOpened(logger, topics.All.Count, root);
+        if (Options.IsClustered)
+        {
+            var member = services.GetRequiredService<LogCluster>();
+            await member.StartAsync(this, cancellationToken).ConfigureAwait(false);
+            cluster = member;
+            ClusterId = services.GetRequiredKeyedService<Raft.Hosting.RaftHost>(LogCluster.HostKey).ClusterId.ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
+        }
     }
 
     /// <inheritdoc />
@@ -68,6 +126,12 @@ public sealed partial class LogBroker(
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        if (cluster is { } member)
+        {
+            cluster = null;
+            await member.DisposeAsync().ConfigureAwait(false);
+        }
+
         if (groups is { } openGroups)
         {
             groups = null;

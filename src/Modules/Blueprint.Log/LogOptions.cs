@@ -91,6 +91,95 @@ public sealed class LogOptions : IValidatableObject
     [Range(1, 3_600_000, ErrorMessage = "must be from 1 to 3600000 milliseconds")]
     public int GroupMaxSessionTimeoutMs { get; set; } = 1_800_000;
 
+    /// <summary>
+    /// The brokers of a replicated cluster, as Kafka's controller.quorum.voters: <c>id@host:port</c> of each broker's
+    /// metadata (Raft) port, comma separated, this broker's <see cref="BrokerId"/> among them. Every broker is a voter of
+    /// the metadata quorum, as in KRaft's combined mode. <value>Default none: one broker alone, no replication.</value>
+    /// </summary>
+    public string? ControllerQuorumVoters { get; set; }
+
+    /// <summary>The metadata quorum's Raft peer port (h2c), opened only with <see cref="ControllerQuorumVoters"/>. <value>1–65535; default 9093.</value></summary>
+    [Range(1, 65_535, ErrorMessage = "must be a port from 1 to 65535")]
+    public int RaftPort { get; set; } = 9093;
+
+    /// <summary>
+    /// Where this broker dials other brokers' Kafka ports to fetch as a follower, when not at their advertised address
+    /// (a proxy in between, as the fault tests put there): <c>id=host:port</c>, comma separated. <value>Default none.</value>
+    /// </summary>
+    public string? ReplicaDialOverrides { get; set; }
+
+    /// <summary>How long a follower may fail to catch up before its leader drops it from the ISR (replica.lag.time.max.ms). <value>100–600000 ms; default 10000.</value></summary>
+    [Range(100, 600_000, ErrorMessage = "must be from 100 to 600000 milliseconds")]
+    public int ReplicaLagTimeMaxMs { get; set; } = 10_000;
+
+    /// <summary>How long the controller waits for a broker's heartbeat before fencing it and moving its leaderships (broker.session.timeout.ms). <value>300–600000 ms; default 6000.</value></summary>
+    [Range(300, 600_000, ErrorMessage = "must be from 300 to 600000 milliseconds")]
+    public int BrokerSessionTimeoutMs { get; set; } = 6000;
+
+    /// <summary>How often a broker heartbeats to the controller (broker.heartbeat.interval.ms). <value>50–60000 ms; default 500.</value></summary>
+    [Range(50, 60_000, ErrorMessage = "must be from 50 to 60000 milliseconds")]
+    public int BrokerHeartbeatIntervalMs { get; set; } = 500;
+
+    /// <summary>The metadata quorum's Raft tick. <value>10–1000 ms; default 100 (elections after 10 ticks).</value></summary>
+    [Range(10, 1000, ErrorMessage = "must be from 10 to 1000 milliseconds")]
+    public int RaftTickMs { get; set; } = 100;
+
+    /// <summary>Whether this broker runs in a replicated cluster.</summary>
+    public bool IsClustered => !string.IsNullOrWhiteSpace(ControllerQuorumVoters);
+
+    /// <summary>The voters of <see cref="ControllerQuorumVoters"/>; throws <see cref="FormatException"/> with the reason when malformed.</summary>
+    public IReadOnlyList<(int Id, string Host, int Port)> ParseVoters()
+    {
+        var voters = new List<(int Id, string Host, int Port)>();
+        foreach (var part in (ControllerQuorumVoters ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var at = part.IndexOf('@', StringComparison.Ordinal);
+            if (at <= 0 || !int.TryParse(part.AsSpan(0, at), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) || id > 1_000_000
+                || !TryHostPort(part[(at + 1)..], out var host, out var port))
+            {
+                throw new FormatException($"'{part}' is not id@host:port");
+            }
+
+            if (voters.Any(voter => voter.Id == id))
+            {
+                throw new FormatException($"broker id {id} is listed twice");
+            }
+
+            voters.Add((id, host, port));
+        }
+
+        if (voters.Count == 0)
+        {
+            throw new FormatException("no voter is listed");
+        }
+
+        if (voters.All(voter => voter.Id != BrokerId))
+        {
+            throw new FormatException($"this broker's id {BrokerId} (Log:BrokerId, --broker-id) is not among the voters {string.Join(", ", voters.Select(voter => voter.Id))}");
+        }
+
+        return voters;
+    }
+
+    /// <summary>The addresses of <see cref="ReplicaDialOverrides"/> by broker id; throws <see cref="FormatException"/> when malformed.</summary>
+    public IReadOnlyDictionary<int, (string Host, int Port)> ParseReplicaDialOverrides()
+    {
+        var overrides = new Dictionary<int, (string Host, int Port)>();
+        foreach (var part in (ReplicaDialOverrides ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var equals = part.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0 || !int.TryParse(part.AsSpan(0, equals), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id)
+                || !TryHostPort(part[(equals + 1)..], out var host, out var port))
+            {
+                throw new FormatException($"'{part}' is not id=host:port");
+            }
+
+            overrides[id] = (host, port);
+        }
+
+        return overrides;
+    }
+
     /// <summary>The fsync policy as the storage names it.</summary>
     public FsyncPolicy FsyncPolicy => Fsync == "interval" ? FsyncPolicy.Interval : FsyncPolicy.PerBatch;
 
@@ -119,5 +208,58 @@ public sealed class LogOptions : IValidatableObject
         {
             yield return new ValidationResult($"must not be larger than Log:MaxRequestBytes ({MaxRequestBytes})", [nameof(MaxMessageBytes)]);
         }
+
+        if (IsClustered)
+        {
+            string? problem = null;
+            try
+            {
+                ParseVoters();
+            }
+            catch (FormatException e)
+            {
+                problem = e.Message;
+            }
+
+            if (problem is not null)
+            {
+                yield return new ValidationResult(problem, [nameof(ControllerQuorumVoters)]);
+            }
+
+            if (BrokerId < 1)
+            {
+                yield return new ValidationResult("must be at least 1 in a cluster (it is the broker's id in the metadata quorum)", [nameof(BrokerId)]);
+            }
+        }
+
+        string? dialProblem = null;
+        try
+        {
+            ParseReplicaDialOverrides();
+        }
+        catch (FormatException e)
+        {
+            dialProblem = e.Message;
+        }
+
+        if (dialProblem is not null)
+        {
+            yield return new ValidationResult(dialProblem, [nameof(ReplicaDialOverrides)]);
+        }
+
+        if (BrokerHeartbeatIntervalMs * 2 > BrokerSessionTimeoutMs)
+        {
+            yield return new ValidationResult($"must be at most half of Log:BrokerSessionTimeoutMs ({BrokerSessionTimeoutMs})", [nameof(BrokerHeartbeatIntervalMs)]);
+        }
+    }
+
+    private static bool TryHostPort(string text, out string host, out int port)
+    {
+        var colon = text.LastIndexOf(':');
+        host = colon > 0 ? text[..colon] : "";
+        port = 0;
+        return colon > 0
+            && int.TryParse(text.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out port)
+            && port is >= 1 and <= 65_535;
     }
 }

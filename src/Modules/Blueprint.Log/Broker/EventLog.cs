@@ -22,7 +22,7 @@ public sealed class EventLog(LogBroker broker, TimeProvider time) : IEventLog
     /// <inheritdoc />
     public async ValueTask EnsureTopicAsync(string topic, int partitions, IReadOnlyDictionary<string, string>? configs = null, CancellationToken cancellationToken = default)
     {
-        var created = await broker.Topics.CreateAsync(topic, partitions, 1, configs ?? new Dictionary<string, string>(), validateOnly: false, cancellationToken).ConfigureAwait(false);
+        var created = await broker.CreateTopicAsync(topic, partitions, -1, configs ?? new Dictionary<string, string>(), cancellationToken).ConfigureAwait(false);
         if (created.Error is not (ErrorCode.None or ErrorCode.TopicAlreadyExists))
         {
             throw new ArgumentException(created.Message, nameof(topic));

@@ -1,20 +1,44 @@
+using System.Collections.Immutable;
+using Blueprint.Log.Kafka;
 using Blueprint.Log.Storage;
 
 namespace Blueprint.Log.Broker;
 
-/// <summary>One partition this broker leads: its log, its high watermark and a signal for fetches waiting on new data.</summary>
+/// <summary>What this broker is for a partition: its leader, or a follower of another broker, in a leader epoch.</summary>
+/// <param name="Leader">The leader's broker id (-1: offline).</param>
+/// <param name="LeaderEpoch">The epoch.</param>
+/// <param name="Replicas">Every replica.</param>
+/// <param name="Isr">The in-sync replicas.</param>
+public sealed record PartitionRole(int Leader, int LeaderEpoch, ImmutableArray<int> Replicas, ImmutableArray<int> Isr);
+
+/// <summary>
+/// One partition on this broker: its log, its high watermark, and — when it leads — what its followers have fetched.
+/// On a single broker it leads alone (ISR = itself), so the high watermark is the end of what is durable.
+/// </summary>
+/// <remarks>
+/// As Kafka's leader does, it moves the high watermark to the smallest log end among the ISR: its own durable end (an
+/// append counts once its fsync policy acknowledged it) and each in-sync follower's last fetch offset (a follower fetching
+/// from offset n holds everything below n). Consumers read below the high watermark; followers read up to the log end.
+/// </remarks>
 public sealed class Partition
 {
     private readonly Lock gate = new();
+    private readonly Dictionary<int, FollowerProgress> followers = [];
     private TaskCompletionSource appended = NewSignal();
     private long highWatermark;
+    private long durableEnd;
+    private PartitionRole role;
 
-    internal Partition(Topic topic, int index, PartitionLog log)
+    internal Partition(Topic topic, int index, PartitionLog log, int self, bool clustered = false)
     {
         Topic = topic;
         Index = index;
         Log = log;
+        Self = self;
         highWatermark = log.LogEndOffset;
+        durableEnd = log.LogEndOffset;
+        // Alone, it leads from the start; in a cluster it leads nothing until the metadata says so.
+        role = clustered ? new PartitionRole(-1, -1, [], []) : new PartitionRole(self, 0, [self], [self]);
     }
 
     /// <summary>The topic.</summary>
@@ -26,10 +50,19 @@ public sealed class Partition
     /// <summary>The log.</summary>
     public PartitionLog Log { get; }
 
-    /// <summary>The end of what consumers may read: everything acknowledged (on one node, appended and flushed by the policy).</summary>
+    /// <summary>This broker's id.</summary>
+    public int Self { get; }
+
+    /// <summary>The role this broker has now.</summary>
+    public PartitionRole Role => Volatile.Read(ref role);
+
+    /// <summary>Whether this broker leads the partition.</summary>
+    public bool IsLeader => Role.Leader == Self;
+
+    /// <summary>The end of what consumers may read: every record below it is acknowledged by every in-sync replica.</summary>
     public long HighWatermark => Volatile.Read(ref highWatermark);
 
-    /// <summary>Completes at the next append (or deletion); fetches waiting for data await it.</summary>
+    /// <summary>Completes at the next append, high-watermark move or role change; fetches waiting for data await it.</summary>
     public Task Appended
     {
         get
@@ -41,27 +74,171 @@ public sealed class Partition
         }
     }
 
-    /// <summary>Appends a produce request's batches and advances the high watermark once the append is acknowledged.</summary>
+    /// <summary>Appends a produce request's batches as leader, stamped with the leader epoch, and moves the high watermark.</summary>
     public async ValueTask<AppendResult> AppendAsync(ReadOnlyMemory<byte> batches, CancellationToken cancellationToken)
     {
-        var result = await Log.AppendAsync(batches, cancellationToken).ConfigureAwait(false);
-        Advance(result.LastOffset + 1);
+        var current = Role;
+        if (current.Leader != Self)
+        {
+            throw new RecordRejectedException(ErrorCode.NotLeaderOrFollower, $"broker {Self} does not lead {Topic.Name}-{Index} (its leader is {current.Leader})");
+        }
+
+        var result = await Log.AppendAsync(batches, current.LeaderEpoch, cancellationToken).ConfigureAwait(false);
+        lock (gate)
+        {
+            durableEnd = Math.Max(durableEnd, result.LastOffset + 1);
+            AdvanceLocked();
+        }
+
+        Signal();
         return result;
+    }
+
+    /// <summary>
+    /// Waits until the high watermark passes <paramref name="offset"/> — every in-sync replica holds the record (acks=all).
+    /// False when this broker stopped leading first; throws <see cref="OperationCanceledException"/> at the deadline.
+    /// </summary>
+    public async ValueTask<bool> WaitCommittedAsync(long offset, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var signal = Appended;
+            if (HighWatermark > offset)
+            {
+                return true;
+            }
+
+            if (!IsLeader)
+            {
+                return false;
+            }
+
+            await signal.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// A follower fetched from <paramref name="fetchOffset"/>: it holds everything below. Moves the high watermark and
+    /// returns whether the follower, out of the ISR, has caught up to it and may join (the caller proposes the change).
+    /// </summary>
+    public bool RecordFollowerFetch(int follower, long fetchOffset, DateTimeOffset now)
+    {
+        bool mayJoin;
+        lock (gate)
+        {
+            if (!followers.TryGetValue(follower, out var progress))
+            {
+                progress = new FollowerProgress { CaughtUpAt = now };
+                followers[follower] = progress;
+            }
+
+            // Kafka's rule: caught up when the fetch reaches the log end now, or the log end as of its previous fetch
+            // (under steady produce a follower is always a little behind the end, yet keeps up).
+            var end = Log.LogEndOffset;
+            if (fetchOffset >= end)
+            {
+                progress.CaughtUpAt = now;
+            }
+            else if (fetchOffset >= progress.EndAtLastFetch)
+            {
+                progress.CaughtUpAt = progress.LastFetchAt;
+            }
+
+            progress.FetchOffset = fetchOffset;
+            progress.EndAtLastFetch = end;
+            progress.LastFetchAt = now;
+
+            var current = Role;
+            mayJoin = current.Leader == Self && !current.Isr.Contains(follower) && current.Replicas.Contains(follower) && fetchOffset >= highWatermark;
+            AdvanceLocked();
+        }
+
+        Signal();
+        return mayJoin;
+    }
+
+    /// <summary>The in-sync followers that have not caught up to the log end for longer than <paramref name="maxLag"/>.</summary>
+    public IReadOnlyList<int> LaggingFollowers(DateTimeOffset now, TimeSpan maxLag)
+    {
+        lock (gate)
+        {
+            var current = Role;
+            return current.Leader != Self
+                ? []
+                : [.. current.Isr.Where(replica => replica != Self && (!followers.TryGetValue(replica, out var progress) || now - progress.CaughtUpAt > maxLag))];
+        }
+    }
+
+    /// <summary>Takes the role the metadata gives: leader (followers' progress starts afresh) or follower.</summary>
+    public void SetRole(PartitionRole next, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        lock (gate)
+        {
+            var previous = role;
+            if (next.Leader == Self && (previous.Leader != Self || previous.LeaderEpoch != next.LeaderEpoch))
+            {
+                // A new leader knows nothing of its followers yet: each is given the lag time to fetch before it may drop out.
+                followers.Clear();
+                foreach (var replica in next.Replicas.Where(replica => replica != Self))
+                {
+                    followers[replica] = new FollowerProgress { FetchOffset = -1, CaughtUpAt = now };
+                }
+
+                durableEnd = Log.LogEndOffset;
+            }
+
+            Volatile.Write(ref role, next);
+            if (next.Leader == Self)
+            {
+                AdvanceLocked();
+            }
+        }
+
+        Signal();
+    }
+
+    /// <summary>As a follower, takes the leader's high watermark (never past its own log end).</summary>
+    internal void FollowHighWatermark(long leaderHighWatermark)
+    {
+        var target = Math.Min(leaderHighWatermark, Log.LogEndOffset);
+        lock (gate)
+        {
+            if (target > highWatermark)
+            {
+                Volatile.Write(ref highWatermark, target);
+            }
+        }
+
+        Signal();
+    }
+
+    /// <summary>After a truncation, the high watermark follows the log end down.</summary>
+    internal void ClampHighWatermark()
+    {
+        lock (gate)
+        {
+            var end = Log.LogEndOffset;
+            if (highWatermark > end)
+            {
+                Volatile.Write(ref highWatermark, end);
+            }
+
+            durableEnd = Math.Min(durableEnd, end);
+        }
     }
 
     /// <summary>Moves the high watermark forward (never back) and wakes waiting fetches.</summary>
     internal void Advance(long offset)
     {
-        long current;
-        do
+        lock (gate)
         {
-            current = Volatile.Read(ref highWatermark);
-            if (offset <= current)
+            if (offset > highWatermark)
             {
-                return;
+                Volatile.Write(ref highWatermark, offset);
             }
         }
-        while (Interlocked.CompareExchange(ref highWatermark, offset, current) != current);
+
         Signal();
     }
 
@@ -78,5 +255,39 @@ public sealed class Partition
         previous.TrySetResult();
     }
 
+    private void AdvanceLocked()
+    {
+        var current = role;
+        if (current.Leader != Self)
+        {
+            return;
+        }
+
+        var committed = durableEnd;
+        foreach (var replica in current.Isr)
+        {
+            if (replica != Self)
+            {
+                committed = Math.Min(committed, followers.TryGetValue(replica, out var progress) ? progress.FetchOffset : -1);
+            }
+        }
+
+        if (committed > highWatermark)
+        {
+            Volatile.Write(ref highWatermark, committed);
+        }
+    }
+
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private sealed class FollowerProgress
+    {
+        public long FetchOffset { get; set; } = -1;
+
+        public DateTimeOffset CaughtUpAt { get; set; }
+
+        public long EndAtLastFetch { get; set; } = long.MaxValue;
+
+        public DateTimeOffset LastFetchAt { get; set; }
+    }
 }

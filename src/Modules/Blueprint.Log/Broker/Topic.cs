@@ -29,9 +29,6 @@ public sealed class Topic
     public int MinInSyncReplicas => Configs.TryGetValue("min.insync.replicas", out var value)
         && int.TryParse(value, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var count) ? count : 1;
 
-    /// <summary>The replicas in sync with the leader: on one node, the leader alone (replication will count its followers).</summary>
-    public int InSyncReplicas => Partitions.Count > 0 ? 1 : 0;
-
     /// <summary>Whether the topic is an internal one of the broker (its name starts with <c>__</c>).</summary>
     public bool IsInternal => Name.StartsWith("__", StringComparison.Ordinal);
 

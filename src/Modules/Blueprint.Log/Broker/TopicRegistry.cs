@@ -107,30 +107,9 @@ public sealed partial class TopicRegistry : IAsyncDisposable
     public async Task<TopicCreation> CreateAsync(
         string name, int partitions, short replicationFactor, IReadOnlyDictionary<string, string> configs, bool validateOnly, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(configs);
-        if (ValidateName(name) is { } badName)
+        if (Refusal(name, ref partitions, replicationFactor, configs, maxReplicationFactor: 1) is { } refused)
         {
-            return new TopicCreation(ErrorCode.InvalidTopicException, badName, null);
-        }
-
-        if (partitions == -1)
-        {
-            partitions = options.DefaultPartitions;
-        }
-
-        if (partitions < 1 || partitions > options.MaxPartitionsPerTopic)
-        {
-            return new TopicCreation(ErrorCode.InvalidPartitions, $"partitions must be from 1 to {options.MaxPartitionsPerTopic}", null);
-        }
-
-        if (replicationFactor != -1 && replicationFactor != 1)
-        {
-            return new TopicCreation(ErrorCode.InvalidReplicationFactor, "replication factor must be 1: this broker runs alone", null);
-        }
-
-        if (TopicConfig.Validate(configs) is { } badConfig)
-        {
-            return new TopicCreation(ErrorCode.InvalidConfig, badConfig, null);
+            return refused;
         }
 
         await changes.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -157,6 +136,82 @@ public sealed partial class TopicRegistry : IAsyncDisposable
             await SaveAsync(cancellationToken).ConfigureAwait(false);
             LogCreated(logger, name, partitions);
             return new TopicCreation(ErrorCode.None, null, topic);
+        }
+        finally
+        {
+            changes.Release();
+        }
+    }
+
+    /// <summary>
+    /// Why a topic cannot be created as asked (name, partition count — -1 becomes the default —, replication factor up to
+    /// <paramref name="maxReplicationFactor"/> or -1, configs), or null when it can.
+    /// </summary>
+    public TopicCreation? Refusal(string name, ref int partitions, short replicationFactor, IReadOnlyDictionary<string, string> configs, int maxReplicationFactor)
+    {
+        ArgumentNullException.ThrowIfNull(configs);
+        if (ValidateName(name) is { } badName)
+        {
+            return new TopicCreation(ErrorCode.InvalidTopicException, badName, null);
+        }
+
+        if (partitions == -1)
+        {
+            partitions = options.DefaultPartitions;
+        }
+
+        if (partitions < 1 || partitions > options.MaxPartitionsPerTopic)
+        {
+            return new TopicCreation(ErrorCode.InvalidPartitions, $"partitions must be from 1 to {options.MaxPartitionsPerTopic}", null);
+        }
+
+        if (replicationFactor != -1 && (replicationFactor < 1 || replicationFactor > maxReplicationFactor))
+        {
+            return new TopicCreation(
+                ErrorCode.InvalidReplicationFactor,
+                maxReplicationFactor == 1 ? "replication factor must be 1: this broker runs alone" : $"replication factor must be from 1 to {maxReplicationFactor}",
+                null);
+        }
+
+        if (TopicConfig.Validate(configs) is { } badConfig)
+        {
+            return new TopicCreation(ErrorCode.InvalidConfig, badConfig, null);
+        }
+
+        return topics.Count >= options.MaxTopics && !topics.ContainsKey(name)
+            ? new TopicCreation(ErrorCode.InvalidRequest, $"this broker holds its maximum of {options.MaxTopics} topics (Log:MaxTopics)", null)
+            : null;
+    }
+
+    /// <summary>
+    /// Makes the local copy of a topic the cluster metadata holds: opens it when missing (with the metadata's id), or
+    /// replaces a local topic of the same name but another id (deleted and created again while this broker was away).
+    /// </summary>
+    public async Task<Topic> EnsureAsync(string name, Guid id, int partitions, IReadOnlyDictionary<string, string> configs, CancellationToken cancellationToken)
+    {
+        if (topics.TryGetValue(name, out var existing) && existing.Id == id)
+        {
+            return existing;
+        }
+
+        if (existing is not null)
+        {
+            await DeleteAsync(name, cancellationToken).ConfigureAwait(false);
+        }
+
+        await changes.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (topics.TryGetValue(name, out var raced))
+            {
+                return raced;
+            }
+
+            var topic = OpenTopic(new StoredTopic(name, id, partitions, new Dictionary<string, string>(configs, StringComparer.Ordinal)));
+            topics[name] = topic;
+            await SaveAsync(cancellationToken).ConfigureAwait(false);
+            LogCreated(logger, name, partitions);
+            return topic;
         }
         finally
         {
@@ -220,7 +275,7 @@ public sealed partial class TopicRegistry : IAsyncDisposable
         var storage = TopicConfig.Apply(options.PartitionDefaults(), entry.Configs);
         var topic = new Topic(entry.Name, entry.Id, entry.Configs, storage);
         topic.Partitions = [.. Enumerable.Range(0, entry.Partitions).Select(index =>
-            new Partition(topic, index, PartitionLog.Open(PartitionDirectory(entry.Name, index), storage, time)))];
+            new Partition(topic, index, PartitionLog.Open(PartitionDirectory(entry.Name, index), storage, time), options.BrokerId, options.IsClustered))];
         return topic;
     }
 

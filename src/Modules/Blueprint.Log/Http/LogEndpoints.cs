@@ -34,8 +34,8 @@ internal static partial class LogEndpoints
             return Problem(StatusCodes.Status400BadRequest, "Invalid topic", "send {\"name\": \"orders\", \"partitions\": 3, \"configs\": {\"cleanup.policy\": \"compact\"}}");
         }
 
-        var created = await broker.Topics.CreateAsync(
-            name, body.Partitions ?? broker.Options.DefaultPartitions, (short)(body.ReplicationFactor ?? 1), body.Configs ?? new Dictionary<string, string>(), validateOnly: false, cancellationToken).ConfigureAwait(false);
+        var created = await broker.CreateTopicAsync(
+            name, body.Partitions ?? broker.Options.DefaultPartitions, (short)(body.ReplicationFactor ?? -1), body.Configs ?? new Dictionary<string, string>(), cancellationToken).ConfigureAwait(false);
         return created.Error switch
         {
             ErrorCode.None => Results.Created($"/api/log/topics/{name}", Detail(created.Topic!)),
@@ -46,13 +46,7 @@ internal static partial class LogEndpoints
 
     private static async Task<IResult> DeleteTopicAsync(string name, LogBroker broker, CancellationToken cancellationToken)
     {
-        if (!await broker.Topics.DeleteAsync(name, cancellationToken).ConfigureAwait(false))
-        {
-            return NoTopic(name);
-        }
-
-        broker.Groups.DeleteTopicOffsets(name);
-        return Results.NoContent();
+        return await broker.DeleteTopicAsync(name, cancellationToken).ConfigureAwait(false) ? Results.NoContent() : NoTopic(name);
     }
 
     private static TopicSummary Summary(Topic topic) => new(

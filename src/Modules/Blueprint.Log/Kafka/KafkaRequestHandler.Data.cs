@@ -35,11 +35,15 @@ public sealed partial class KafkaRequestHandler
                 {
                     answer.ErrorCode = ErrorCode.UnknownTopicOrPartition;
                 }
-                else if (request.Acks == -1 && topic.InSyncReplicas < topic.MinInSyncReplicas)
+                else if (!topic.Partitions[partitionData.PartitionIndex].IsLeader)
+                {
+                    answer.ErrorCode = ErrorCode.NotLeaderOrFollower;
+                }
+                else if (request.Acks == -1 && topic.Partitions[partitionData.PartitionIndex].Role.Isr.Length is var inSync && inSync < topic.MinInSyncReplicas)
                 {
                     // As Kafka: acks=all is refused before the append when the ISR is smaller than min.insync.replicas.
                     answer.ErrorCode = ErrorCode.NotEnoughReplicas;
-                    answer.ErrorMessage = $"{topic.InSyncReplicas} in-sync replicas, min.insync.replicas is {topic.MinInSyncReplicas}";
+                    answer.ErrorMessage = $"{inSync} in-sync replicas, min.insync.replicas is {topic.MinInSyncReplicas}";
                 }
                 else if (partitionData.Records is not { Length: > 0 } records)
                 {
@@ -54,13 +58,31 @@ public sealed partial class KafkaRequestHandler
             }
         }
 
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(TimeSpan.FromMilliseconds(Math.Clamp(request.TimeoutMs, 0, 300_000)));
         foreach (var (answer, partition, append) in appends)
         {
             try
             {
                 var result = await append.ConfigureAwait(false);
+                if (request.Acks == -1 && !result.Duplicate)
+                {
+                    // acks=all: answered once every in-sync replica holds the records (the high watermark passed them).
+                    if (!await partition.WaitCommittedAsync(result.LastOffset, deadline.Token).ConfigureAwait(false))
+                    {
+                        answer.ErrorCode = ErrorCode.NotLeaderOrFollower;
+                        answer.ErrorMessage = "this broker stopped leading the partition before the ISR had the records";
+                        continue;
+                    }
+                }
+
                 answer.BaseOffset = result.BaseOffset;
                 answer.LogStartOffset = partition.Log.LogStartOffset;
+            }
+            catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                answer.ErrorCode = ErrorCode.RequestTimedOut;
+                answer.ErrorMessage = $"the in-sync replicas did not all acknowledge within {request.TimeoutMs} ms";
             }
             catch (RecordRejectedException e)
             {
@@ -87,6 +109,8 @@ public sealed partial class KafkaRequestHandler
         var wait = TimeSpan.FromMilliseconds(Math.Clamp(request.MaxWaitMs, 0, broker.Options.MaxFetchWaitMs));
         var deadline = time.GetUtcNow() + wait;
         var responseLimit = request.MaxBytes <= 0 ? int.MaxValue : request.MaxBytes;
+        var follower = request.ReplicaId >= 0 ? request.ReplicaId : -1;
+        var firstPass = true;
         while (true)
         {
             fetched.ResetWrittenCount();
@@ -112,8 +136,30 @@ public sealed partial class KafkaRequestHandler
                     }
 
                     var partition = topic.Partitions[wanted.Partition];
+                    var role = partition.Role;
+                    if (role.Leader != partition.Self)
+                    {
+                        answer.ErrorCode = ErrorCode.NotLeaderOrFollower;
+                        errors = true;
+                        continue;
+                    }
+
+                    if (wanted.CurrentLeaderEpoch >= 0 && wanted.CurrentLeaderEpoch != role.LeaderEpoch)
+                    {
+                        answer.ErrorCode = wanted.CurrentLeaderEpoch < role.LeaderEpoch ? ErrorCode.FencedLeaderEpoch : ErrorCode.UnknownLeaderEpoch;
+                        errors = true;
+                        continue;
+                    }
+
                     signals.Add(partition.Appended);
+                    if (follower >= 0 && firstPass && partition.RecordFollowerFetch(follower, wanted.FetchOffset, time.GetUtcNow()))
+                    {
+                        broker.Cluster?.RequestIsrJoin(partition, follower);
+                    }
+
+                    // Consumers read below the high watermark; a follower reads everything its leader has.
                     var highWatermark = partition.HighWatermark;
+                    var readEnd = follower >= 0 ? partition.Log.LogEndOffset : highWatermark;
                     var start = partition.Log.LogStartOffset;
                     answer.HighWatermark = highWatermark;
                     answer.LastStableOffset = highWatermark;
@@ -135,7 +181,7 @@ public sealed partial class KafkaRequestHandler
                     try
                     {
                         var before = fetched.WrittenCount;
-                        var written = wanted.FetchOffset >= highWatermark ? 0 : partition.Log.Read(wanted.FetchOffset, Math.Max(room, 1), highWatermark, fetched);
+                        var written = wanted.FetchOffset >= readEnd ? 0 : partition.Log.Read(wanted.FetchOffset, Math.Max(room, 1), readEnd, fetched);
                         ranges.Add((answer, before, written));
                         total += written;
                     }
@@ -152,6 +198,7 @@ public sealed partial class KafkaRequestHandler
                 }
             }
 
+            firstPass = false;
             var remaining = deadline - time.GetUtcNow();
             if (total >= request.MinBytes || errors || remaining <= TimeSpan.Zero || signals.Count == 0)
             {
@@ -191,6 +238,12 @@ public sealed partial class KafkaRequestHandler
                 }
 
                 var partition = topic.Partitions[wanted.PartitionIndex];
+                if (!partition.IsLeader)
+                {
+                    answer.ErrorCode = ErrorCode.NotLeaderOrFollower;
+                    continue;
+                }
+
                 switch (wanted.Timestamp)
                 {
                     case LatestTimestamp:
@@ -210,6 +263,44 @@ public sealed partial class KafkaRequestHandler
                         }
 
                         break;
+                }
+            }
+        }
+
+        return response;
+    }
+
+    private OffsetForLeaderEpochResponse OffsetForLeaderEpoch(OffsetForLeaderEpochRequest request)
+    {
+        var response = new OffsetForLeaderEpochResponse();
+        foreach (var wantedTopic in request.Topics)
+        {
+            var topicAnswer = new OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult { Topic = wantedTopic.Topic };
+            response.Topics.Add(topicAnswer);
+            broker.Topics.TryGet(wantedTopic.Topic, out var topic);
+            foreach (var wanted in wantedTopic.Partitions)
+            {
+                var answer = new OffsetForLeaderEpochResponse.EpochEndOffset { Partition = wanted.Partition, LeaderEpoch = -1, EndOffset = -1 };
+                topicAnswer.Partitions.Add(answer);
+                if (topic is null || wanted.Partition < 0 || wanted.Partition >= topic.Partitions.Count)
+                {
+                    answer.ErrorCode = ErrorCode.UnknownTopicOrPartition;
+                    continue;
+                }
+
+                var partition = topic.Partitions[wanted.Partition];
+                var role = partition.Role;
+                if (role.Leader != partition.Self)
+                {
+                    answer.ErrorCode = ErrorCode.NotLeaderOrFollower;
+                }
+                else if (wanted.CurrentLeaderEpoch >= 0 && wanted.CurrentLeaderEpoch != role.LeaderEpoch)
+                {
+                    answer.ErrorCode = wanted.CurrentLeaderEpoch < role.LeaderEpoch ? ErrorCode.FencedLeaderEpoch : ErrorCode.UnknownLeaderEpoch;
+                }
+                else
+                {
+                    (answer.LeaderEpoch, answer.EndOffset) = partition.Log.EndOffsetForEpoch(wanted.LeaderEpoch);
                 }
             }
         }

@@ -20,14 +20,25 @@ public sealed partial class KafkaRequestHandler
             };
         }
 
-        return new FindCoordinatorResponse
+        var coordinator = CoordinatorId();
+        if (coordinator == broker.Options.BrokerId)
         {
-            ErrorCode = ErrorCode.None,
-            NodeId = broker.Options.BrokerId,
-            Host = broker.AdvertisedHost,
-            Port = broker.Options.KafkaPort,
-        };
+            return new FindCoordinatorResponse { ErrorCode = ErrorCode.None, NodeId = coordinator, Host = broker.AdvertisedHost, Port = broker.Options.KafkaPort };
+        }
+
+        return broker.Cluster?.Image.Brokers.TryGetValue(coordinator, out var registered) == true
+            ? new FindCoordinatorResponse { ErrorCode = ErrorCode.None, NodeId = coordinator, Host = registered.Host, Port = registered.Port }
+            : new FindCoordinatorResponse { ErrorCode = ErrorCode.CoordinatorNotAvailable, ErrorMessage = "no broker is live yet", NodeId = -1, Host = "", Port = -1 };
     }
+
+    /// <summary>
+    /// The broker that coordinates every group: this one alone, or in a cluster the live broker with the smallest id.
+    /// Group state and committed offsets stay on that broker (they are not replicated).
+    /// </summary>
+    private int CoordinatorId() =>
+        broker.Cluster is { } cluster
+            ? cluster.Image.LiveBrokers.Select(registered => registered.Id).DefaultIfEmpty(-1).Min()
+            : broker.Options.BrokerId;
 
     private async ValueTask<JoinGroupResponse> JoinGroupAsync(JoinGroupRequest request, RequestHeader header, KafkaClient client, CancellationToken cancellationToken)
     {

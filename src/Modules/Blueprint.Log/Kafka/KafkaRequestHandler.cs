@@ -79,6 +79,7 @@ public sealed partial class KafkaRequestHandler(LogBroker broker, ProducerIds pr
             ApiKey.OffsetFetch => OffsetFetchRequest.Read(ref reader, version),
             ApiKey.ListGroups => ListGroupsRequest.Read(ref reader, version),
             ApiKey.DescribeGroups => DescribeGroupsRequest.Read(ref reader, version),
+            ApiKey.OffsetForLeaderEpoch => OffsetForLeaderEpochRequest.Read(ref reader, version),
             _ => throw new KafkaProtocolException($"API key {(short)header.ApiKey} is listed as served but has no handler"),
         };
         return request;
@@ -86,6 +87,9 @@ public sealed partial class KafkaRequestHandler(LogBroker broker, ProducerIds pr
 
     private async ValueTask<IKafkaMessage?> AnswerAsync(RequestHeader header, IKafkaMessage request, KafkaClient client, CancellationToken cancellationToken) => request switch
     {
+        // In a cluster one broker coordinates the groups; the others send their clients there (FindCoordinator).
+        JoinGroupRequest or SyncGroupRequest or HeartbeatRequest or LeaveGroupRequest or OffsetCommitRequest or OffsetFetchRequest or DescribeGroupsRequest
+            when CoordinatorId() != broker.Options.BrokerId => KafkaErrorResponses.ForRequest(request, ErrorCode.NotCoordinator),
         ApiVersionsRequest => ApiVersionsResponse.CreateSupported(),
         MetadataRequest metadata => await MetadataAsync(metadata, header.ApiVersion, cancellationToken).ConfigureAwait(false),
         ProduceRequest produce => await ProduceAsync(produce, cancellationToken).ConfigureAwait(false) is var produced && produce.Acks == 0 ? null : produced,
@@ -103,6 +107,7 @@ public sealed partial class KafkaRequestHandler(LogBroker broker, ProducerIds pr
         OffsetFetchRequest offsetFetch => OffsetFetch(offsetFetch),
         ListGroupsRequest => ListGroups(),
         DescribeGroupsRequest describeGroups => DescribeGroups(describeGroups),
+        OffsetForLeaderEpochRequest offsetForLeaderEpoch => OffsetForLeaderEpoch(offsetForLeaderEpoch),
         _ => throw new KafkaProtocolException($"API key {(short)header.ApiKey} has no handler"),
     };
 

@@ -1,0 +1,492 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using Blueprint.Log.Broker;
+using Blueprint.Log.Kafka;
+using Blueprint.Raft.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Blueprint.Log.Cluster;
+
+/// <summary>
+/// This broker's part in a replicated log cluster, as Kafka's KRaft combined mode: every broker is a voter of the
+/// metadata quorum (a <see cref="RaftHost"/> driving <see cref="MetadataStateMachine"/>), registers itself, heartbeats
+/// to the controller (the quorum's leader), and makes its local partitions follow the metadata — leading some, fetching
+/// the others from their leaders. The controller fences a broker whose heartbeats stop, which moves its leaderships to
+/// other members of each ISR; a partition's leader drops followers that fall behind from the ISR and takes them back once
+/// they catch up.
+/// </summary>
+public sealed partial class LogCluster : IAsyncDisposable
+{
+    /// <summary>The service key of the metadata quorum's <see cref="RaftHost"/>.</summary>
+    public const string HostKey = "log";
+
+    private const string HeartbeatKind = "log-heartbeat";
+    private static readonly TimeSpan ProposeTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan ControllerPeriod = TimeSpan.FromMilliseconds(200);
+
+    private readonly RaftHost host;
+    private readonly MetadataStateMachine machine;
+    private readonly LogOptions options;
+    private readonly TimeProvider time;
+    private readonly ILoggerFactory loggers;
+    private readonly ILogger logger;
+    private readonly ConcurrentDictionary<int, DateTimeOffset> lastHeartbeat = new();
+    private readonly ConcurrentDictionary<(string Topic, int Partition), bool> isrChanges = new();
+    private readonly Dictionary<(string Topic, int Partition), ReplicaFetcher> fetchers = [];
+    private readonly CancellationTokenSource stopping = new();
+    private readonly List<Task> loops = [];
+    private readonly IReadOnlyDictionary<int, (string Host, int Port)> dialOverrides;
+    private LogBroker? broker;
+    private volatile bool caughtUp;
+
+    /// <summary>Creates the cluster part of a broker; nothing runs before <see cref="StartAsync"/>.</summary>
+    public LogCluster(RaftHost host, MetadataStateMachine machine, LogOptions options, TimeProvider time, ILoggerFactory loggers)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(loggers);
+        this.host = host;
+        this.machine = machine;
+        this.options = options;
+        this.time = time;
+        this.loggers = loggers;
+        logger = loggers.CreateLogger<LogCluster>();
+        dialOverrides = options.ParseReplicaDialOverrides();
+    }
+
+    /// <summary>This broker's id.</summary>
+    public int BrokerId => options.BrokerId;
+
+    /// <summary>The latest metadata this broker applied.</summary>
+    public MetadataImage Image => machine.Image;
+
+    /// <summary>The controller's broker id (the metadata quorum's leader), or -1 while there is none.</summary>
+    public int ControllerId => host.LeaderId > 0 ? host.LeaderId : -1;
+
+    /// <summary>Whether this broker has caught up with the metadata since it started and made its partitions follow it.</summary>
+    public bool IsCaughtUp => caughtUp;
+
+    /// <summary>Registers the heartbeat handler, starts the quorum member and the broker's loops.</summary>
+    public async Task StartAsync(LogBroker owner, CancellationToken cancellationToken)
+    {
+        broker = owner;
+        host.RegisterLeaderHandler(HeartbeatKind, OnHeartbeatAsync);
+        await host.StartAsync(cancellationToken).ConfigureAwait(false);
+        var token = stopping.Token;
+        loops.Add(Task.Run(() => HeartbeatLoopAsync(token), CancellationToken.None));
+        loops.Add(Task.Run(() => ControllerLoopAsync(token), CancellationToken.None));
+        loops.Add(Task.Run(() => ReconcileLoopAsync(token), CancellationToken.None));
+        loops.Add(Task.Run(() => IsrLoopAsync(token), CancellationToken.None));
+    }
+
+    /// <summary>
+    /// Proposes a metadata change and returns its result; retries while the quorum has no leader, for up to ten seconds,
+    /// then answers <see cref="ErrorCode.RequestTimedOut"/>.
+    /// </summary>
+    public async Task<MetadataResult> ProposeAsync(MetadataCommand command, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping.Token);
+        deadline.CancelAfter(ProposeTimeout);
+        var bytes = command.Encode();
+        while (true)
+        {
+            Exception failure;
+            try
+            {
+                return MetadataResult.Decode(await host.ProposeAsync(bytes, deadline.Token).ConfigureAwait(false));
+            }
+            catch (Exception e) when (e is RaftUnavailableException or RaftProposalDroppedException or RaftOverloadedException or RaftOutcomeUnknownException or OperationCanceledException)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                failure = e;
+            }
+
+            if (deadline.IsCancellationRequested || failure is RaftOutcomeUnknownException)
+            {
+                return TimedOut(failure);
+            }
+
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100), time, deadline.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException e)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                return TimedOut(e);
+            }
+        }
+
+        static MetadataResult TimedOut(Exception e) =>
+            new(ErrorCode.RequestTimedOut, $"the metadata quorum did not commit the change in {ProposeTimeout.TotalSeconds:0} s: {e.Message}");
+    }
+
+    /// <summary>
+    /// Waits (up to five seconds) until this broker's image satisfies <paramref name="condition"/> — after a proposal,
+    /// for its apply here — and returns the image, satisfied or not.
+    /// </summary>
+    public async Task<MetadataImage> WaitForAsync(Func<MetadataImage, bool> condition, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping.Token);
+        deadline.CancelAfter(TimeSpan.FromSeconds(5));
+        while (true)
+        {
+            var changed = machine.ChangedAsync();
+            var image = Image;
+            if (condition(image))
+            {
+                return image;
+            }
+
+            try
+            {
+                await changed.WaitAsync(deadline.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                return Image;
+            }
+        }
+    }
+
+    /// <summary>Waits (up to five seconds) until this broker has opened the topic the metadata holds; null if it has not.</summary>
+    public async Task<Topic?> WaitOpenedAsync(string name, CancellationToken cancellationToken)
+    {
+        var local = broker ?? throw new InvalidOperationException("the cluster member has not started");
+        var deadline = time.GetUtcNow() + TimeSpan.FromSeconds(5);
+        while (true)
+        {
+            if (local.Topics.TryGet(name, out var topic) && Image.Topics.TryGetValue(name, out var assignment) && assignment.Id == topic.Id)
+            {
+                return topic;
+            }
+
+            if (time.GetUtcNow() > deadline)
+            {
+                return null;
+            }
+
+            // The reconcile loop opens it after the apply; it signals nothing else, so look again shortly.
+            await Task.Delay(TimeSpan.FromMilliseconds(20), time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A follower out of the ISR caught up with a partition this broker leads: propose taking it back (once at a time).</summary>
+    public void RequestIsrJoin(Partition partition, int follower)
+    {
+        ArgumentNullException.ThrowIfNull(partition);
+        var role = partition.Role;
+        if (role.Isr.Contains(follower))
+        {
+            return;
+        }
+
+        ProposeIsr(partition, role, [.. role.Isr, follower]);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (stopping.IsCancellationRequested)
+        {
+            return;
+        }
+
+        await stopping.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(loops).ConfigureAwait(false);
+        foreach (var fetcher in fetchers.Values)
+        {
+            await fetcher.DisposeAsync().ConfigureAwait(false);
+        }
+
+        fetchers.Clear();
+        await host.DisposeAsync().ConfigureAwait(false);
+        stopping.Dispose();
+    }
+
+    private Task<byte[]> OnHeartbeatAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        if (payload.Length == 4)
+        {
+            lastHeartbeat[BinaryPrimitives.ReadInt32BigEndian(payload.Span)] = time.GetUtcNow();
+        }
+
+        return Task.FromResult(Array.Empty<byte>());
+    }
+
+    private async Task HeartbeatLoopAsync(CancellationToken cancellationToken)
+    {
+        var interval = TimeSpan.FromMilliseconds(options.BrokerHeartbeatIntervalMs);
+        var self = new byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(self, BrokerId);
+        var advertised = broker!.AdvertisedHost;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                var registered = Image.Brokers.TryGetValue(BrokerId, out var me)
+                    && !me.Fenced && me.Host == advertised && me.Port == options.KafkaPort;
+                if (!registered)
+                {
+                    var result = await ProposeAsync(new RegisterBroker(BrokerId, advertised, options.KafkaPort), cancellationToken).ConfigureAwait(false);
+                    if (result.Error == ErrorCode.None)
+                    {
+                        LogRegistered(logger, BrokerId, advertised, options.KafkaPort);
+                    }
+                }
+                else
+                {
+                    using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    deadline.CancelAfter(interval * 2);
+                    await host.ForwardToLeaderAsync(HeartbeatKind, self, deadline.Token).ConfigureAwait(false);
+                }
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                LogHeartbeatFailed(logger, e.Message);
+            }
+
+            try
+            {
+                await Task.Delay(interval, time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task ControllerLoopAsync(CancellationToken cancellationToken)
+    {
+        var session = TimeSpan.FromMilliseconds(options.BrokerSessionTimeoutMs);
+        var leading = false;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                var now = time.GetUtcNow();
+                if (!host.IsLeader)
+                {
+                    leading = false;
+                }
+                else
+                {
+                    if (!leading)
+                    {
+                        // A new controller has seen no heartbeat yet: every broker gets a full session from now.
+                        leading = true;
+                        lastHeartbeat.Clear();
+                    }
+
+                    lastHeartbeat[BrokerId] = now;
+                    foreach (var registered in Image.LiveBrokers)
+                    {
+                        var seen = lastHeartbeat.GetOrAdd(registered.Id, now);
+                        if (now - seen > session)
+                        {
+                            LogFencing(logger, registered.Id, (long)(now - seen).TotalMilliseconds);
+                            await ProposeAsync(new FenceBroker(registered.Id), cancellationToken).ConfigureAwait(false);
+                        }
+                    }
+                }
+
+                await Task.Delay(ControllerPeriod, time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                LogLoopFailed(logger, "controller", e);
+            }
+        }
+    }
+
+    private async Task ReconcileLoopAsync(CancellationToken cancellationToken)
+    {
+        // Before anything local follows the metadata, the image must be as new as the quorum's: a restarted broker
+        // replaying an old image must not delete a topic it still needs or lead what another broker leads now.
+        while (!cancellationToken.IsCancellationRequested && !caughtUp)
+        {
+            try
+            {
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                deadline.CancelAfter(TimeSpan.FromSeconds(5));
+                await host.ReadIndexAsync(deadline.Token).ConfigureAwait(false);
+                caughtUp = true;
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                LogWaitingForQuorum(logger, e.Message);
+            }
+        }
+
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var changed = machine.ChangedAsync();
+            try
+            {
+                await ReconcileAsync(Image, cancellationToken).ConfigureAwait(false);
+                await Task.WhenAny(changed, Task.Delay(TimeSpan.FromSeconds(1), time, cancellationToken)).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                LogLoopFailed(logger, "reconcile", e);
+                await Task.WhenAny(Task.Delay(TimeSpan.FromMilliseconds(200), time, cancellationToken)).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task ReconcileAsync(MetadataImage image, CancellationToken cancellationToken)
+    {
+        var local = broker!;
+        var now = time.GetUtcNow();
+        foreach (var assignment in image.Topics.Values)
+        {
+            var topic = await local.Topics.EnsureAsync(assignment.Name, assignment.Id, assignment.Partitions.Length, assignment.Configs, cancellationToken).ConfigureAwait(false);
+            for (var index = 0; index < assignment.Partitions.Length; index++)
+            {
+                var wanted = assignment.Partitions[index];
+                var partition = topic.Partitions[index];
+                var role = new PartitionRole(wanted.Leader, wanted.LeaderEpoch, wanted.Replicas, wanted.Isr);
+                var key = (assignment.Name, index);
+                var follows = wanted.Leader >= 0 && wanted.Leader != BrokerId && wanted.Replicas.Contains(BrokerId);
+                fetchers.TryGetValue(key, out var fetcher);
+                if (fetcher is not null && (!follows || fetcher.Leader != wanted.Leader || fetcher.LeaderEpoch != wanted.LeaderEpoch))
+                {
+                    fetchers.Remove(key);
+                    await fetcher.DisposeAsync().ConfigureAwait(false);
+                    fetcher = null;
+                }
+
+                if (!Same(partition.Role, role))
+                {
+                    partition.SetRole(role, now);
+                }
+
+                if (follows && fetcher is null && image.Brokers.TryGetValue(wanted.Leader, out var leader))
+                {
+                    var (host, port) = dialOverrides.TryGetValue(leader.Id, out var dial) ? dial : (leader.Host, leader.Port);
+                    fetchers[key] = ReplicaFetcher.Start(partition, BrokerId, leader.Id, wanted.LeaderEpoch, host, port, options, time, loggers.CreateLogger<ReplicaFetcher>());
+                }
+            }
+        }
+
+        foreach (var topic in local.Topics.All)
+        {
+            if (!image.Topics.TryGetValue(topic.Name, out var kept) || kept.Id != topic.Id)
+            {
+                foreach (var key in fetchers.Keys.Where(key => key.Topic == topic.Name).ToList())
+                {
+                    await fetchers[key].DisposeAsync().ConfigureAwait(false);
+                    fetchers.Remove(key);
+                }
+
+                if (kept is null)
+                {
+                    await local.Topics.DeleteAsync(topic.Name, cancellationToken).ConfigureAwait(false);
+                    local.Groups.DeleteTopicOffsets(topic.Name);
+                }
+            }
+        }
+    }
+
+    private async Task IsrLoopAsync(CancellationToken cancellationToken)
+    {
+        var lag = TimeSpan.FromMilliseconds(options.ReplicaLagTimeMaxMs);
+        var period = TimeSpan.FromMilliseconds(Math.Max(50, options.ReplicaLagTimeMaxMs / 4));
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(period, time, cancellationToken).ConfigureAwait(false);
+                if (!caughtUp)
+                {
+                    continue;
+                }
+
+                var now = time.GetUtcNow();
+                foreach (var topic in broker!.Topics.All)
+                {
+                    foreach (var partition in topic.Partitions)
+                    {
+                        var lagging = partition.LaggingFollowers(now, lag);
+                        if (lagging.Count > 0)
+                        {
+                            var role = partition.Role;
+                            LogShrinking(logger, topic.Name, partition.Index, lagging);
+                            ProposeIsr(partition, role, [.. role.Isr.Except(lagging)]);
+                        }
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                LogLoopFailed(logger, "isr", e);
+            }
+        }
+    }
+
+    private void ProposeIsr(Partition partition, PartitionRole role, int[] isr)
+    {
+        var key = (partition.Topic.Name, partition.Index);
+        if (role.Leader != BrokerId || !isrChanges.TryAdd(key, true))
+        {
+            return;
+        }
+
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                var result = await ProposeAsync(new AlterPartition(key.Name, key.Index, BrokerId, role.LeaderEpoch, isr), stopping.Token).ConfigureAwait(false);
+                LogIsrChange(logger, key.Name, key.Index, isr, result.Error);
+            }
+            catch (OperationCanceledException)
+            {
+                // Stopping.
+            }
+            finally
+            {
+                isrChanges.TryRemove(key, out _);
+            }
+        });
+    }
+
+    private static bool Same(PartitionRole a, PartitionRole b) =>
+        a.Leader == b.Leader && a.LeaderEpoch == b.LeaderEpoch && a.Replicas.SequenceEqual(b.Replicas) && a.Isr.SequenceEqual(b.Isr);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "broker {Id} registered as {Host}:{Port}")]
+    private static partial void LogRegistered(ILogger logger, int id, string host, int port);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "heartbeat failed: {Reason}")]
+    private static partial void LogHeartbeatFailed(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "fencing broker {Id}: no heartbeat for {Milliseconds} ms")]
+    private static partial void LogFencing(ILogger logger, int id, long milliseconds);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "the {Loop} loop failed; it goes on")]
+    private static partial void LogLoopFailed(ILogger logger, string loop, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "waiting for the metadata quorum: {Reason}")]
+    private static partial void LogWaitingForQuorum(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Topic}-{Partition}: followers {Followers} fell behind; shrinking the ISR")]
+    private static partial void LogShrinking(ILogger logger, string topic, int partition, IEnumerable<int> followers);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Topic}-{Partition}: ISR change to [{Isr}]: {Error}")]
+    private static partial void LogIsrChange(ILogger logger, string topic, int partition, IEnumerable<int> isr, ErrorCode error);
+}
