@@ -16,6 +16,9 @@ namespace Blueprint.Raft.Hosting;
 /// <param name="lifetime">The node's lifetime: incoming streams end when the node begins to stop, so its drain does not wait for them.</param>
 public sealed class RaftPeerService(IServiceProvider services, Microsoft.Extensions.Hosting.IHostApplicationLifetime? lifetime = null) : Peer.PeerBase
 {
+    /// <summary>How long incoming streams go on after the node begins to stop.</summary>
+    public static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(1);
+
     /// <inheritdoc />
     public override async Task<SendAck> Send(IAsyncStreamReader<RaftEnvelope> requestStream, ServerCallContext context)
     {
@@ -24,8 +27,11 @@ public sealed class RaftPeerService(IServiceProvider services, Microsoft.Extensi
         var host = HostOf(context);
         long received = 0;
 
-        // The stream lives as long as both ends do: it ends when the caller hangs up or this host stops.
-        using var call = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, host.Stopping, lifetime?.ApplicationStopping ?? CancellationToken.None);
+        // The stream lives as long as both ends do: it ends when the caller hangs up or this host stops, and a short
+        // grace after the node begins to stop — long enough for a module to hand over what it leads (which needs its
+        // peers' answers), short enough not to hold up the server's drain.
+        using var call = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, host.Stopping);
+        using var nodeStopping = (lifetime?.ApplicationStopping ?? CancellationToken.None).Register(() => call.CancelAfter(StopGrace));
         while (await requestStream.MoveNext(call.Token).ConfigureAwait(false))
         {
             var envelope = requestStream.Current;
