@@ -102,7 +102,8 @@ public sealed class LogModule : IBlueprintModule
             provider.GetRequiredService<MetadataStateMachine>(),
             provider.GetRequiredService<IOptions<LogOptions>>().Value,
             provider.GetRequiredService<TimeProvider>(),
-            provider.GetRequiredService<ILoggerFactory>()));
+            provider.GetRequiredService<ILoggerFactory>(),
+            provider.GetService<IHostApplicationLifetime>()));
         services.AddRaftPeerService();
         services.AddHostedService(provider => provider.GetRequiredService<LogBroker>());
         services.AddHostedService<RetentionService>();

@@ -21,7 +21,7 @@ internal sealed class LogClusterProcesses : IAsyncDisposable
     private readonly Dictionary<string, string> environment;
     private readonly Func<int, IReadOnlyList<int>, string?> dialOverrides;
 
-    private LogClusterProcesses(int count, Func<int, IReadOnlyList<int>, string?> dialOverrides, int replicaLagMs)
+    private LogClusterProcesses(int count, Func<int, IReadOnlyList<int>, string?> dialOverrides, int replicaLagMs, int sessionTimeoutMs)
     {
         processes = new ProcessRunner?[count];
         kafkaPorts = [.. Enumerable.Range(0, count).Select(_ => FreePorts.Next())];
@@ -30,7 +30,7 @@ internal sealed class LogClusterProcesses : IAsyncDisposable
         this.dialOverrides = dialOverrides;
         environment = new Dictionary<string, string>
         {
-            ["BLUEPRINT_Log__BrokerSessionTimeoutMs"] = "2000",
+            ["BLUEPRINT_Log__BrokerSessionTimeoutMs"] = Text(sessionTimeoutMs),
             ["BLUEPRINT_Log__BrokerHeartbeatIntervalMs"] = "200",
             ["BLUEPRINT_Log__ReplicaLagTimeMaxMs"] = Text(replicaLagMs),
             ["BLUEPRINT_Log__RaftTickMs"] = "50",
@@ -48,9 +48,9 @@ internal sealed class LogClusterProcesses : IAsyncDisposable
     /// Starts <paramref name="count"/> brokers (ids 1..count) and waits until each is up; <paramref name="dialOverrides"/>
     /// gives a broker's Log:ReplicaDialOverrides from its id and every broker's Kafka port.
     /// </summary>
-    public static async Task<LogClusterProcesses> StartAsync(int count = 3, Func<int, IReadOnlyList<int>, string?>? dialOverrides = null, int replicaLagMs = 3000)
+    public static async Task<LogClusterProcesses> StartAsync(int count = 3, Func<int, IReadOnlyList<int>, string?>? dialOverrides = null, int replicaLagMs = 3000, int sessionTimeoutMs = 2000)
     {
-        var cluster = new LogClusterProcesses(count, dialOverrides ?? ((_, _) => null), replicaLagMs);
+        var cluster = new LogClusterProcesses(count, dialOverrides ?? ((_, _) => null), replicaLagMs, sessionTimeoutMs);
         try
         {
             for (var id = 1; id <= count; id++)
@@ -79,6 +79,14 @@ internal sealed class LogClusterProcesses : IAsyncDisposable
         processes[id - 1]?.Kill();
     }
 
+    /// <summary>SIGTERM of broker <paramref name="id"/>, and waits for it to exit; returns its exit code.</summary>
+    public async Task<int> StopAsync(int id)
+    {
+        var process = processes[id - 1]!;
+        process.Terminate();
+        return await process.WaitForExitAsync(Deadline);
+    }
+
     /// <summary>Starts broker <paramref name="id"/> again on its directory and ports.</summary>
     public async Task RestartAsync(int id)
     {
@@ -101,7 +109,7 @@ internal sealed class LogClusterProcesses : IAsyncDisposable
     }
 
     /// <summary>Waits until the partition's metadata satisfies <paramref name="accept"/>; returns it.</summary>
-    public async Task<PartitionMetadata> WaitForAsync(string topic, int partition, Func<PartitionMetadata, bool> accept, int? askId = null) =>
+    public async Task<PartitionMetadata> WaitForAsync(string topic, int partition, Func<PartitionMetadata, bool> accept, int? askId = null, Func<string>? failure = null) =>
         (await Eventually.ValueAsync(
             () =>
             {
@@ -120,7 +128,7 @@ internal sealed class LogClusterProcesses : IAsyncDisposable
             },
             found => found is not null && accept(found),
             Deadline,
-            found => found is null ? "no metadata" : $"leader {found.Leader}, replicas [{string.Join(",", found.Replicas)}], isr [{string.Join(",", found.InSyncReplicas)}], error {found.Error.Code}"))!;
+            found => (found is null ? "no metadata" : $"leader {found.Leader}, replicas [{string.Join(",", found.Replicas)}], isr [{string.Join(",", found.InSyncReplicas)}], error {found.Error.Code}") + (failure is null ? "" : "\n" + failure())))!;
 
     /// <summary>Waits until the brokers have registered with the metadata quorum and are listed.</summary>
     public Task WaitBrokersAsync(int count) =>

@@ -82,6 +82,26 @@ public sealed class ReplicationTests
     }
 
     [Fact]
+    public async Task A_leader_stopped_gracefully_hands_its_leadership_over_without_waiting_for_its_session_to_expire()
+    {
+        // A session of ten minutes: only the controlled shutdown can move the leadership within the test's deadline.
+        await using var cluster = await LogClusterProcesses.StartAsync(sessionTimeoutMs: 600_000);
+        const string topic = "handover";
+        await cluster.CreateTopicAsync(topic, 1, 3);
+        var before = await cluster.WaitForAsync(topic, 0, found => found.Leader > 0 && found.InSyncReplicas.Length == 3);
+        using (var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = cluster.Bootstrap, Acks = Acks.All }).Build())
+        {
+            await producer.ProduceAsync(topic, new Message<Null, string> { Value = "1" }, TestContext.Current.CancellationToken);
+        }
+
+        Assert.Equal(0, await cluster.StopAsync(before.Leader));
+        var stoppedOutput = cluster.Output(before.Leader);
+        var after = await cluster.WaitForAsync(topic, 0, found => found.Leader > 0 && found.Leader != before.Leader, failure: () => stoppedOutput);
+        Assert.DoesNotContain(before.Leader, after.InSyncReplicas);
+        Assert.Equal([(0L, 1L)], ReadAll(cluster.Bootstrap, topic));
+    }
+
+    [Fact]
     public async Task A_follower_cut_off_from_its_leader_leaves_the_isr_and_rejoins_after_the_link_heals()
     {
         // Every broker fetches from every other through its own proxy, so one follower-to-leader link can be cut alone;

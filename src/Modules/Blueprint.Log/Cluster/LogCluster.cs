@@ -37,12 +37,16 @@ public sealed partial class LogCluster : IAsyncDisposable
     private readonly CancellationTokenSource stopping = new();
     private readonly List<Task> loops = [];
     private readonly IReadOnlyDictionary<int, (string Host, int Port)> dialOverrides;
+    private readonly Microsoft.Extensions.Hosting.IHostApplicationLifetime? lifetime;
     private LogBroker? broker;
     private volatile bool caughtUp;
+    private volatile bool leaving;
+    private Task? handover;
 
     /// <summary>Creates the cluster part of a broker; nothing runs before <see cref="StartAsync"/>.</summary>
-    public LogCluster(RaftHost host, MetadataStateMachine machine, LogOptions options, TimeProvider time, ILoggerFactory loggers)
+    public LogCluster(RaftHost host, MetadataStateMachine machine, LogOptions options, TimeProvider time, ILoggerFactory loggers, Microsoft.Extensions.Hosting.IHostApplicationLifetime? lifetime = null)
     {
+        this.lifetime = lifetime;
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggers);
         this.host = host;
@@ -77,6 +81,7 @@ public sealed partial class LogCluster : IAsyncDisposable
         loops.Add(Task.Run(() => ControllerLoopAsync(token), CancellationToken.None));
         loops.Add(Task.Run(() => ReconcileLoopAsync(token), CancellationToken.None));
         loops.Add(Task.Run(() => IsrLoopAsync(token), CancellationToken.None));
+        lifetime?.ApplicationStopping.Register(() => handover ??= Task.Run(HandOverAsync));
     }
 
     /// <summary>
@@ -195,6 +200,7 @@ public sealed partial class LogCluster : IAsyncDisposable
             return;
         }
 
+        await (handover ?? HandOverAsync()).ConfigureAwait(false);
         await stopping.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(loops).ConfigureAwait(false);
         foreach (var fetcher in fetchers.Values)
@@ -205,6 +211,31 @@ public sealed partial class LogCluster : IAsyncDisposable
         fetchers.Clear();
         await host.DisposeAsync().ConfigureAwait(false);
         stopping.Dispose();
+    }
+
+    /// <summary>
+    /// Controlled shutdown, as Kafka's: fence ourselves first, so the leaderships move to other ISR members now rather
+    /// than after a session timeout. It starts as soon as the node begins to stop, while the quorum's peers still hear
+    /// us (<see cref="RaftPeerService.StopGrace"/>). Best effort: without a quorum the controller fences us later anyway.
+    /// </summary>
+    private async Task HandOverAsync()
+    {
+        leaving = true;
+        if (!caughtUp || host.IsStopped)
+        {
+            return;
+        }
+
+        using var deadline = new CancellationTokenSource(RaftPeerService.StopGrace);
+        try
+        {
+            await host.ProposeAsync(new FenceBroker(BrokerId).Encode(), deadline.Token).ConfigureAwait(false);
+            LogHandedOver(logger, BrokerId);
+        }
+        catch (Exception e) when (e is RaftUnavailableException or RaftOutcomeUnknownException or RaftOverloadedException or RaftProposalDroppedException or OperationCanceledException)
+        {
+            LogShutdownFenceFailed(logger, e.Message);
+        }
     }
 
     private Task<byte[]> OnHeartbeatAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
@@ -229,7 +260,11 @@ public sealed partial class LogCluster : IAsyncDisposable
             {
                 var registered = Image.Brokers.TryGetValue(BrokerId, out var me)
                     && !me.Fenced && me.Host == advertised && me.Port == options.KafkaPort;
-                if (!registered)
+                if (leaving)
+                {
+                    // Stopping: fenced on purpose, not to be registered again.
+                }
+                else if (!registered)
                 {
                     var result = await ProposeAsync(new RegisterBroker(BrokerId, advertised, options.KafkaPort), cancellationToken).ConfigureAwait(false);
                     if (result.Error == ErrorCode.None)
@@ -468,6 +503,12 @@ public sealed partial class LogCluster : IAsyncDisposable
 
     private static bool Same(PartitionRole a, PartitionRole b) =>
         a.Leader == b.Leader && a.LeaderEpoch == b.LeaderEpoch && a.Replicas.SequenceEqual(b.Replicas) && a.Isr.SequenceEqual(b.Isr);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "broker {Id} fenced itself to hand over its leaderships before stopping")]
+    private static partial void LogHandedOver(ILogger logger, int id);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "could not hand over leaderships before stopping: {Reason}")]
+    private static partial void LogShutdownFenceFailed(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "broker {Id} registered as {Host}:{Port}")]
     private static partial void LogRegistered(ILogger logger, int id, string host, int port);
