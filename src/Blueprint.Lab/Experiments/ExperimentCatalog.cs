@@ -11,6 +11,7 @@ public static class ExperimentCatalog
         new TokenVsLeakyBucketExperiment(),
         new RateLimitWindowsExperiment(),
         new DistributedRateLimitsExperiment(),
+        new BatchVsStreamExperiment(),
     ];
 
     /// <summary>Finds an experiment by name (case-insensitive).</summary>
