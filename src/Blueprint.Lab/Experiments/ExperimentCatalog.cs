@@ -12,6 +12,7 @@ public static class ExperimentCatalog
         new RateLimitWindowsExperiment(),
         new DistributedRateLimitsExperiment(),
         new BatchVsStreamExperiment(),
+        new QueueVsLogExperiment(),
     ];
 
     /// <summary>Finds an experiment by name (case-insensitive).</summary>
