@@ -1,8 +1,11 @@
+using Blueprint.Lab.Reporting;
+
 namespace Blueprint.Lab.Experiments;
 
 /// <summary>
 /// An experiment that drives other processes over the network: its work is asynchronous, the lab's runner calls it
-/// synchronously (a console process has no synchronization context, so blocking on the task cannot deadlock).
+/// synchronously (a console process has no synchronization context, so blocking on the task cannot deadlock). Its
+/// summary states the machine's load when it started, since its times depend on what else runs.
 /// </summary>
 public abstract class AsyncExperiment : IExperiment
 {
@@ -17,7 +20,11 @@ public abstract class AsyncExperiment : IExperiment
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(progress);
-        return RunAsync(options, progress).GetAwaiter().GetResult();
+        double? load = MachineInfo.LoadAverage();
+        ExperimentResult result = RunAsync(options, progress).GetAwaiter().GetResult();
+        return load is not { } average
+            ? result
+            : result with { Summary = $"{result.Summary} Load average when the run started: {Fmt.Num(average, 1)} on {System.Environment.ProcessorCount} cores." };
     }
 
     /// <summary>Runs the experiment.</summary>
