@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 
 using Blueprint.Lab.Experiments;
+using Blueprint.Lab.Processes;
 
 namespace Blueprint.Lab;
 
@@ -11,13 +12,19 @@ public static class LabCommand
     /// <summary>The seed used when <c>--seed</c> is not given, so default runs are reproducible.</summary>
     public const int DefaultSeed = 20240611;
 
-    /// <summary>The exit code for an unknown experiment or a bad option value.</summary>
+    /// <summary>The exit code for an unknown experiment, a bad option value, or a program the experiment needs that is missing or does not start.</summary>
     public const int UsageErrorExitCode = 2;
 
     /// <summary>Creates the <c>lab</c> command: <c>lab list</c> and <c>lab &lt;experiment&gt; [--seed N] [--quick] [--json] [--out DIR]</c>.</summary>
+    /// <returns>The command, its experiments finding the programs they start from this process (<see cref="LabEnvironment.Detect"/>).</returns>
+    public static Command Create() => Create(LabEnvironment.Detect());
+
+    /// <summary>Creates the <c>lab</c> command with the programs its experiments start.</summary>
+    /// <param name="environment">Where the Blueprint node and RabbitMQ are.</param>
     /// <returns>The command.</returns>
-    public static Command Create()
+    public static Command Create(LabEnvironment environment)
     {
+        ArgumentNullException.ThrowIfNull(environment);
         Argument<string?> experiment = new("experiment")
         {
             Description = "The experiment to run; 'blueprint lab list' names them.",
@@ -94,7 +101,8 @@ public static class LabCommand
 
             try
             {
-                return LabRunner.Run(chosen, new ExperimentOptions(seedValue, parseResult.GetValue(quick)), outputDirectory, parseResult.GetValue(json), stdout);
+                ExperimentOptions options = new(seedValue, parseResult.GetValue(quick)) { Environment = environment };
+                return LabRunner.Run(chosen, options, outputDirectory, parseResult.GetValue(json), stdout);
             }
             catch (IOException e)
             {
@@ -103,6 +111,10 @@ public static class LabCommand
             catch (UnauthorizedAccessException e)
             {
                 return Fail(stderr, $"lab: cannot write to '{outputDirectory}': {e.Message}");
+            }
+            catch (LabPrerequisiteException e)
+            {
+                return Fail(stderr, $"lab: {chosen.Name}: {e.Message}");
             }
         });
         return lab;

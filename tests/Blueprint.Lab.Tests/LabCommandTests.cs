@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 
 using Blueprint.Lab.Experiments;
+using Blueprint.Testing;
 
 namespace Blueprint.Lab.Tests;
 
@@ -33,6 +34,11 @@ public sealed class LabCommandTests : IDisposable
     [MemberData(nameof(ExperimentNames))]
     public void Experiment_QuickJson_PrintsOnlyTheSpecifiedJsonAndWritesArtifacts(string name)
     {
+        if (name == "queue-vs-log")
+        {
+            _ = Peers.Require("rabbitmq-server", "rabbitmq-server");
+        }
+
         (int exitCode, string stdout, string stderr) = Invoke(name, "--quick", "--json", "--seed", "7", "--out", _outputDirectory);
 
         Assert.Equal(0, exitCode);

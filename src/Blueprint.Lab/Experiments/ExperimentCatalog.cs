@@ -11,6 +11,8 @@ public static class ExperimentCatalog
         new TokenVsLeakyBucketExperiment(),
         new RateLimitWindowsExperiment(),
         new DistributedRateLimitsExperiment(),
+        new BatchVsStreamExperiment(),
+        new QueueVsLogExperiment(),
     ];
 
     /// <summary>Finds an experiment by name (case-insensitive).</summary>

@@ -1,9 +1,15 @@
+using Blueprint.Lab.Processes;
+
 namespace Blueprint.Lab.Experiments;
 
 /// <summary>Settings every experiment receives.</summary>
 /// <param name="Seed">Seeds every random choice, so a run is reproducible.</param>
 /// <param name="Quick">Smaller sizes: a few seconds instead of tens.</param>
-public sealed record ExperimentOptions(int Seed, bool Quick);
+public sealed record ExperimentOptions(int Seed, bool Quick)
+{
+    /// <summary>Gets where the programs live that an experiment starts (a Blueprint node, RabbitMQ); detected from this process by default.</summary>
+    public LabEnvironment Environment { get; init; } = LabEnvironment.Detect();
+}
 
 /// <summary>An experiment that measures cheat-sheet claims.</summary>
 public interface IExperiment

@@ -14,6 +14,31 @@ public sealed record MachineInfo(string Os, int Cores, string DotNet, string? Cp
     public static MachineInfo Current() =>
         new(RuntimeInformation.OSDescription, Environment.ProcessorCount, RuntimeInformation.FrameworkDescription, ReadCpuModel());
 
+    /// <summary>
+    /// The one-minute load average (runnable processes, Linux's <c>/proc/loadavg</c>), or null where the OS does not
+    /// expose it: experiments that time real processes state it, since other work on the machine slows them.
+    /// </summary>
+    /// <returns>The load average.</returns>
+    public static double? LoadAverage()
+    {
+        const string LoadFile = "/proc/loadavg";
+        try
+        {
+            return File.Exists(LoadFile)
+                && double.TryParse(File.ReadAllText(LoadFile).Split(' ')[0], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double load)
+                ? load
+                : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     private static string? ReadCpuModel()
     {
         const string CpuInfo = "/proc/cpuinfo";
