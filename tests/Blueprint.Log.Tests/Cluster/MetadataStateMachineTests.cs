@@ -114,6 +114,7 @@ public sealed class MetadataStateMachineTests
             new RegisterBroker(1, "127.0.0.1", 9092), new RegisterBroker(2, "127.0.0.1", 9102), new RegisterBroker(3, "127.0.0.1", 9112),
             new CreateTopic("a", TopicId, 2, 3, new Dictionary<string, string> { ["cleanup.policy"] = "compact" }),
             new FenceBroker(2), new DeleteTopic("missing"),
+            new CommitOffsets("g", [new GroupOffset("g", "a", 1, 42, -1, "m"), new GroupOffset("other", "a", 0, 7, -1, "")]),
         })
         {
             machine.Apply(++index, command.Encode());
@@ -121,7 +122,11 @@ public sealed class MetadataStateMachineTests
 
         var (_, deleteMissing) = MetadataStateMachine.Apply(machine.Image, new DeleteTopic("missing"));
         Assert.Equal(ErrorCode.UnknownTopicOrPartition, deleteMissing.Error);
-        Assert.Equal(6, machine.Image.AppliedIndex);
+        Assert.Equal(7, machine.Image.AppliedIndex);
+
+        // A commit names its own group only; deleting the topic forgets its offsets.
+        Assert.Equal(42, Assert.Single(machine.Image.Offsets.Values).Offset);
+        Assert.Empty(Apply(machine.Image, new DeleteTopic("a")).Offsets);
 
         var restored = new MetadataStateMachine();
         restored.Restore(machine.TakeSnapshot());
@@ -130,6 +135,7 @@ public sealed class MetadataStateMachineTests
         var copy = restored.Image.Topics["a"];
         Assert.Equal(original.Id, copy.Id);
         Assert.Equal("compact", copy.Configs["cleanup.policy"]);
+        Assert.Equal(machine.Image.Offsets[("g", "a", 1)], restored.Image.Offsets[("g", "a", 1)]);
         Assert.Equal(original.Partitions.Select(p => (p.Leader, p.LeaderEpoch, string.Join(",", p.Replicas), string.Join(",", p.Isr))), copy.Partitions.Select(p => (p.Leader, p.LeaderEpoch, string.Join(",", p.Replicas), string.Join(",", p.Isr))));
     }
 

@@ -102,6 +102,63 @@ public sealed class ReplicationTests
     }
 
     [Fact]
+    public async Task A_group_resumes_at_its_commit_after_the_coordinator_is_killed()
+    {
+        await using var cluster = await LogClusterProcesses.StartAsync();
+        const string topic = "jobs";
+        await cluster.CreateTopicAsync(topic, 1, 3, new Dictionary<string, string> { ["min.insync.replicas"] = "2" });
+        await cluster.WaitForAsync(topic, 0, found => found.Leader > 0 && found.InSyncReplicas.Length == 3);
+        using (var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = cluster.Bootstrap, Acks = Acks.All }).Build())
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                await producer.ProduceAsync(topic, new Message<Null, string> { Value = Text(i) }, TestContext.Current.CancellationToken);
+            }
+        }
+
+        var config = new ConsumerConfig
+        {
+            BootstrapServers = cluster.Bootstrap,
+            GroupId = "workers",
+            EnableAutoCommit = false,
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            SessionTimeoutMs = 6000,
+        };
+        using (var first = new ConsumerBuilder<Ignore, string>(config).Build())
+        {
+            first.Subscribe(topic);
+            ConsumeResult<Ignore, string>? last = null;
+            for (var read = 0; read < 4;)
+            {
+                if (first.Consume(TimeSpan.FromSeconds(30)) is { } result)
+                {
+                    last = result;
+                    read++;
+                }
+            }
+
+            first.Commit(last!);
+            first.Close();
+        }
+
+        // The coordinator is the live broker with the smallest id: 1. Its death must not lose the commit.
+        cluster.Kill(1);
+        await cluster.WaitBrokersAsync(2);
+        using var second = new ConsumerBuilder<Ignore, string>(config).Build();
+        second.Subscribe(topic);
+        var deadline = DateTime.UtcNow + LogClusterProcesses.Deadline;
+        ConsumeResult<Ignore, string>? resumed = null;
+        while (resumed is null && DateTime.UtcNow < deadline)
+        {
+            resumed = second.Consume(TimeSpan.FromSeconds(1));
+        }
+
+        Assert.NotNull(resumed);
+        Assert.Equal((4L, "4"), (resumed.Offset.Value, resumed.Message.Value));
+        second.Close();
+    }
+
+    [Fact]
     public async Task A_follower_cut_off_from_its_leader_leaves_the_isr_and_rejoins_after_the_link_heals()
     {
         // Every broker fetches from every other through its own proxy, so one follower-to-leader link can be cut alone;

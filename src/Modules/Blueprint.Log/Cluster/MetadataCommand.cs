@@ -15,6 +15,7 @@ namespace Blueprint.Log.Cluster;
 [JsonDerivedType(typeof(CreateTopic), "create-topic")]
 [JsonDerivedType(typeof(DeleteTopic), "delete-topic")]
 [JsonDerivedType(typeof(AlterPartition), "alter-partition")]
+[JsonDerivedType(typeof(CommitOffsets), "commit-offsets")]
 public abstract record MetadataCommand
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -56,6 +57,11 @@ public sealed record DeleteTopic(string Name) : MetadataCommand;
 /// <param name="LeaderEpoch">The epoch it leads in.</param>
 /// <param name="Isr">The new ISR.</param>
 public sealed record AlterPartition(string Topic, int Partition, int Leader, int LeaderEpoch, int[] Isr) : MetadataCommand;
+
+/// <summary>The group coordinator accepted a commit: every broker keeps it, so the next coordinator answers OffsetFetch with it.</summary>
+/// <param name="Group">The group id.</param>
+/// <param name="Offsets">The committed offsets (of this group).</param>
+public sealed record CommitOffsets(string Group, List<GroupOffset> Offsets) : MetadataCommand;
 
 /// <summary>The answer to a metadata command: Kafka's error code and a sentence.</summary>
 /// <param name="Error">None, or why it was refused.</param>

@@ -23,6 +23,15 @@ public sealed record PartitionAssignment(ImmutableArray<int> Replicas, int Leade
 /// <param name="Partitions">Its partitions, by number.</param>
 public sealed record TopicAssignment(string Name, Guid Id, ImmutableSortedDictionary<string, string> Configs, ImmutableArray<PartitionAssignment> Partitions);
 
+/// <summary>A consumer group's committed offset of one partition, replicated so that a new coordinator has it.</summary>
+/// <param name="Group">The group id.</param>
+/// <param name="Topic">The topic.</param>
+/// <param name="Partition">The partition.</param>
+/// <param name="Offset">The next offset the group reads.</param>
+/// <param name="LeaderEpoch">The leader epoch the client gave, or -1.</param>
+/// <param name="Metadata">The client's metadata string.</param>
+public sealed record GroupOffset(string Group, string Topic, int Partition, long Offset, int LeaderEpoch, string Metadata);
+
 /// <summary>
 /// The cluster's metadata at one point of the metadata log: brokers, topics and who leads what. Immutable, so the
 /// request handlers read the latest image without locks while the Raft loop applies the next command.
@@ -30,10 +39,19 @@ public sealed record TopicAssignment(string Name, Guid Id, ImmutableSortedDictio
 /// <param name="AppliedIndex">The metadata log index it reflects.</param>
 /// <param name="Brokers">The registered brokers by id.</param>
 /// <param name="Topics">The topics by name.</param>
-public sealed record MetadataImage(long AppliedIndex, ImmutableSortedDictionary<int, BrokerRegistration> Brokers, ImmutableSortedDictionary<string, TopicAssignment> Topics)
+/// <param name="Offsets">Committed group offsets by (group, topic, partition).</param>
+public sealed record MetadataImage(
+    long AppliedIndex,
+    ImmutableSortedDictionary<int, BrokerRegistration> Brokers,
+    ImmutableSortedDictionary<string, TopicAssignment> Topics,
+    ImmutableDictionary<(string Group, string Topic, int Partition), GroupOffset> Offsets)
 {
     /// <summary>The image before any command.</summary>
-    public static MetadataImage Empty { get; } = new(0, ImmutableSortedDictionary<int, BrokerRegistration>.Empty, ImmutableSortedDictionary.Create<string, TopicAssignment>(StringComparer.Ordinal));
+    public static MetadataImage Empty { get; } = new(
+        0,
+        ImmutableSortedDictionary<int, BrokerRegistration>.Empty,
+        ImmutableSortedDictionary.Create<string, TopicAssignment>(StringComparer.Ordinal),
+        ImmutableDictionary<(string Group, string Topic, int Partition), GroupOffset>.Empty);
 
     /// <summary>The brokers that are registered and not fenced, by id.</summary>
     public IEnumerable<BrokerRegistration> LiveBrokers => Brokers.Values.Where(broker => !broker.Fenced);

@@ -60,7 +60,7 @@ public sealed class MetadataStateMachine : IRaftStateMachine
     public byte[] TakeSnapshot()
     {
         var current = Image;
-        return JsonSerializer.SerializeToUtf8Bytes(new Snapshot([.. current.Brokers.Values], [.. current.Topics.Values.Select(StoredTopic.From)]), Json);
+        return JsonSerializer.SerializeToUtf8Bytes(new Snapshot([.. current.Brokers.Values], [.. current.Topics.Values.Select(StoredTopic.From)], [.. current.Offsets.Values]), Json);
     }
 
     /// <inheritdoc />
@@ -77,6 +77,7 @@ public sealed class MetadataStateMachine : IRaftStateMachine
         {
             Brokers = stored.Brokers.ToImmutableSortedDictionary(broker => broker.Id, broker => broker),
             Topics = stored.Topics.Select(topic => topic.ToAssignment()).ToImmutableSortedDictionary(topic => topic.Name, topic => topic, StringComparer.Ordinal),
+            Offsets = (stored.Offsets ?? []).ToImmutableDictionary(offset => (offset.Group, offset.Topic, offset.Partition), offset => offset),
         });
     }
 
@@ -90,9 +91,10 @@ public sealed class MetadataStateMachine : IRaftStateMachine
             FenceBroker fence => Fence(image, fence.Id),
             CreateTopic create => Create(image, create),
             DeleteTopic delete => image.Topics.ContainsKey(delete.Name)
-                ? (image with { Topics = image.Topics.Remove(delete.Name) }, MetadataResult.Ok)
+                ? (image with { Topics = image.Topics.Remove(delete.Name), Offsets = image.Offsets.RemoveRange(image.Offsets.Keys.Where(key => key.Topic == delete.Name)) }, MetadataResult.Ok)
                 : (image, new MetadataResult(ErrorCode.UnknownTopicOrPartition, $"there is no topic '{delete.Name}'")),
             AlterPartition alter => Alter(image, alter),
+            CommitOffsets commit => (image with { Offsets = image.Offsets.SetItems(commit.Offsets.Where(offset => offset.Group == commit.Group).Select(offset => KeyValuePair.Create((offset.Group, offset.Topic, offset.Partition), offset))) }, MetadataResult.Ok),
             _ => (image, new MetadataResult(ErrorCode.InvalidRequest, $"unknown metadata command {command?.GetType().Name}")),
         };
     }
@@ -234,7 +236,7 @@ public sealed class MetadataStateMachine : IRaftStateMachine
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private sealed record Snapshot(List<BrokerRegistration> Brokers, List<StoredTopic> Topics);
+    private sealed record Snapshot(List<BrokerRegistration> Brokers, List<StoredTopic> Topics, List<GroupOffset>? Offsets);
 
     private sealed record StoredPartition(int[] Replicas, int Leader, int LeaderEpoch, int[] Isr);
 

@@ -1,3 +1,4 @@
+using Blueprint.Log.Cluster;
 using Blueprint.Log.Groups;
 using Blueprint.Log.Kafka.Protocol;
 
@@ -125,6 +126,25 @@ public sealed partial class KafkaRequestHandler
             new OffsetCommitCall(request.GroupId, request.GenerationId, request.MemberId, request.GroupInstanceId, offsets),
             cancellationToken).ConfigureAwait(false);
         var byPartition = results.ToDictionary(result => (result.Topic, result.Partition), result => result.Error);
+        if (broker.Cluster is { } cluster)
+        {
+            // In a cluster a commit is answered once the metadata quorum holds it: the next coordinator has it.
+            var accepted = offsets.Where(entry => byPartition.GetValueOrDefault((entry.Topic, entry.Partition)) == ErrorCode.None)
+                .Select(entry => new GroupOffset(request.GroupId, entry.Topic, entry.Partition, entry.Offset, entry.LeaderEpoch, entry.Metadata ?? ""))
+                .ToList();
+            if (accepted.Count > 0)
+            {
+                var replicated = await cluster.ProposeAsync(new CommitOffsets(request.GroupId, accepted), cancellationToken).ConfigureAwait(false);
+                if (replicated.Error != ErrorCode.None)
+                {
+                    foreach (var entry in accepted)
+                    {
+                        byPartition[(entry.Topic, entry.Partition)] = ErrorCode.NotCoordinator;
+                    }
+                }
+            }
+        }
+
         foreach (var topic in request.Topics)
         {
             var topicAnswer = new OffsetCommitResponse.OffsetCommitResponseTopic { Name = topic.Name };
@@ -144,7 +164,7 @@ public sealed partial class KafkaRequestHandler
         IReadOnlyList<(string Topic, IReadOnlyList<int> Partitions)>? wanted = request.Topics is null
             ? null
             : [.. request.Topics.Select(topic => (topic.Name, (IReadOnlyList<int>)[.. topic.PartitionIndexes]))];
-        var result = broker.Groups.FetchOffsets(request.GroupId, wanted);
+        var result = broker.Cluster is { } cluster ? ReplicatedOffsets(cluster.Image, request.GroupId, wanted) : broker.Groups.FetchOffsets(request.GroupId, wanted);
         var response = new OffsetFetchResponse { ErrorCode = result.Error };
         foreach (var topic in result.Offsets.GroupBy(offset => offset.Topic, StringComparer.Ordinal))
         {
@@ -164,6 +184,19 @@ public sealed partial class KafkaRequestHandler
         }
 
         return response;
+    }
+
+    /// <summary>A group's committed offsets as the metadata quorum holds them (every commit acknowledged in the cluster).</summary>
+    private static OffsetFetchResult ReplicatedOffsets(MetadataImage image, string groupId, IReadOnlyList<(string Topic, IReadOnlyList<int> Partitions)>? wanted)
+    {
+        static FetchedOffset Found(GroupOffset offset) => new(offset.Topic, offset.Partition, offset.Offset, offset.LeaderEpoch, offset.Metadata, ErrorCode.None);
+        if (wanted is null)
+        {
+            return new OffsetFetchResult(ErrorCode.None, [.. image.Offsets.Values.Where(offset => offset.Group == groupId).OrderBy(offset => offset.Topic, StringComparer.Ordinal).ThenBy(offset => offset.Partition).Select(Found)]);
+        }
+
+        return new OffsetFetchResult(ErrorCode.None, [.. wanted.SelectMany(topic => topic.Partitions.Select(partition =>
+            image.Offsets.TryGetValue((groupId, topic.Topic, partition), out var offset) ? Found(offset) : new FetchedOffset(topic.Topic, partition, -1, -1, "", ErrorCode.None)))]);
     }
 
     private ListGroupsResponse ListGroups()
