@@ -24,7 +24,7 @@ public sealed class Partition
 {
     private readonly Lock gate = new();
     private readonly Dictionary<int, FollowerProgress> followers = [];
-    private TaskCompletionSource appended = NewSignal();
+    private readonly ChangeSignal appended = new();
     private long highWatermark;
     private long durableEnd;
     private PartitionRole role;
@@ -63,16 +63,7 @@ public sealed class Partition
     public long HighWatermark => Volatile.Read(ref highWatermark);
 
     /// <summary>Completes at the next append, high-watermark move or role change; fetches waiting for data await it.</summary>
-    public Task Appended
-    {
-        get
-        {
-            lock (gate)
-            {
-                return appended.Task;
-            }
-        }
-    }
+    public Task Appended => appended.Next;
 
     /// <summary>Appends a produce request's batches as leader, stamped with the leader epoch, and moves the high watermark.</summary>
     public async ValueTask<AppendResult> AppendAsync(ReadOnlyMemory<byte> batches, CancellationToken cancellationToken)
@@ -228,32 +219,8 @@ public sealed class Partition
         }
     }
 
-    /// <summary>Moves the high watermark forward (never back) and wakes waiting fetches.</summary>
-    internal void Advance(long offset)
-    {
-        lock (gate)
-        {
-            if (offset > highWatermark)
-            {
-                Volatile.Write(ref highWatermark, offset);
-            }
-        }
-
-        Signal();
-    }
-
     /// <summary>Wakes every fetch waiting on this partition.</summary>
-    internal void Signal()
-    {
-        TaskCompletionSource previous;
-        lock (gate)
-        {
-            previous = appended;
-            appended = NewSignal();
-        }
-
-        previous.TrySetResult();
-    }
+    internal void Signal() => appended.Pulse();
 
     private void AdvanceLocked()
     {
@@ -277,8 +244,6 @@ public sealed class Partition
             Volatile.Write(ref highWatermark, committed);
         }
     }
-
-    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private sealed class FollowerProgress
     {

@@ -25,6 +25,18 @@ public sealed partial class LogCluster : IAsyncDisposable
     private static readonly TimeSpan ProposeTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan ControllerPeriod = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>How long a caller waits for its committed change to be applied (and opened) on this broker.</summary>
+    private static readonly TimeSpan ApplyWait = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long one catch-up read (ReadIndex) may take before the start retries it.</summary>
+    private static readonly TimeSpan CatchUpAttempt = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often the local partitions are checked against the metadata even when nothing was applied.</summary>
+    private static readonly TimeSpan ReconcilePeriod = TimeSpan.FromSeconds(1);
+
+    /// <summary>The pause before a retry (a proposal without a leader, a failed reconcile).</summary>
+    private static readonly TimeSpan RetryBackoff = TimeSpan.FromMilliseconds(100);
+
     private readonly RaftHost host;
     private readonly MetadataStateMachine machine;
     private readonly LogOptions options;
@@ -35,6 +47,7 @@ public sealed partial class LogCluster : IAsyncDisposable
     private readonly ConcurrentDictionary<(string Topic, int Partition), bool> isrChanges = new();
     private readonly Dictionary<(string Topic, int Partition), ReplicaFetcher> fetchers = [];
     private readonly CancellationTokenSource stopping = new();
+    private readonly ChangeSignal reconciled = new();
     private readonly List<Task> loops = [];
     private readonly IReadOnlyDictionary<int, (string Host, int Port)> dialOverrides;
     private readonly Microsoft.Extensions.Hosting.IHostApplicationLifetime? lifetime;
@@ -114,7 +127,7 @@ public sealed partial class LogCluster : IAsyncDisposable
 
             try
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(100), time, deadline.Token).ConfigureAwait(false);
+                await Task.Delay(RetryBackoff, time, deadline.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException e)
             {
@@ -128,55 +141,23 @@ public sealed partial class LogCluster : IAsyncDisposable
     }
 
     /// <summary>
-    /// Waits (up to five seconds) until this broker's image satisfies <paramref name="condition"/> — after a proposal,
-    /// for its apply here — and returns the image, satisfied or not.
+    /// Waits (up to <see cref="ApplyWait"/>) until this broker's image satisfies <paramref name="condition"/> — after a
+    /// proposal, for its apply here — and returns the image, satisfied or not.
     /// </summary>
     public async Task<MetadataImage> WaitForAsync(Func<MetadataImage, bool> condition, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(condition);
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping.Token);
-        deadline.CancelAfter(TimeSpan.FromSeconds(5));
-        while (true)
-        {
-            var changed = machine.ChangedAsync();
-            var image = Image;
-            if (condition(image))
-            {
-                return image;
-            }
-
-            try
-            {
-                await changed.WaitAsync(deadline.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                return Image;
-            }
-        }
+        await WaitUntilAsync(() => condition(Image), machine.ChangedAsync, cancellationToken).ConfigureAwait(false);
+        return Image;
     }
 
-    /// <summary>Waits (up to five seconds) until this broker has opened the topic the metadata holds; null if it has not.</summary>
+    /// <summary>Waits (up to <see cref="ApplyWait"/>) until this broker has opened the topic the metadata holds; null if it has not.</summary>
     public async Task<Topic?> WaitOpenedAsync(string name, CancellationToken cancellationToken)
     {
         var local = broker ?? throw new InvalidOperationException("the cluster member has not started");
-        var deadline = time.GetUtcNow() + TimeSpan.FromSeconds(5);
-        while (true)
-        {
-            if (local.Topics.TryGet(name, out var topic) && Image.Topics.TryGetValue(name, out var assignment) && assignment.Id == topic.Id)
-            {
-                return topic;
-            }
-
-            if (time.GetUtcNow() > deadline)
-            {
-                return null;
-            }
-
-            // The reconcile loop opens it after the apply; it signals nothing else, so look again shortly.
-            await Task.Delay(TimeSpan.FromMilliseconds(20), time, cancellationToken).ConfigureAwait(false);
-        }
+        Topic? topic = null;
+        bool Opened() => local.Topics.TryGet(name, out topic) && Image.Topics.TryGetValue(name, out var assignment) && assignment.Id == topic.Id;
+        return await WaitUntilAsync(Opened, () => reconciled.Next, cancellationToken).ConfigureAwait(false) ? topic : null;
     }
 
     /// <summary>A follower out of the ISR caught up with a partition this broker leads: propose taking it back (once at a time).</summary>
@@ -235,6 +216,31 @@ public sealed partial class LogCluster : IAsyncDisposable
         catch (Exception e) when (e is RaftUnavailableException or RaftOutcomeUnknownException or RaftOverloadedException or RaftProposalDroppedException or OperationCanceledException)
         {
             LogShutdownFenceFailed(logger, e.Message);
+        }
+    }
+
+    /// <summary>Checks <paramref name="condition"/> at every <paramref name="next"/> signal until it holds or <see cref="ApplyWait"/> passes.</summary>
+    private async Task<bool> WaitUntilAsync(Func<bool> condition, Func<Task> next, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping.Token);
+        deadline.CancelAfter(ApplyWait);
+        while (true)
+        {
+            var signal = next();
+            if (condition())
+            {
+                return true;
+            }
+
+            try
+            {
+                await signal.WaitAsync(deadline.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                return false;
+            }
         }
     }
 
@@ -351,7 +357,7 @@ public sealed partial class LogCluster : IAsyncDisposable
             try
             {
                 using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                deadline.CancelAfter(TimeSpan.FromSeconds(5));
+                deadline.CancelAfter(CatchUpAttempt);
                 await host.ReadIndexAsync(deadline.Token).ConfigureAwait(false);
                 caughtUp = true;
             }
@@ -367,7 +373,8 @@ public sealed partial class LogCluster : IAsyncDisposable
             try
             {
                 await ReconcileAsync(Image, cancellationToken).ConfigureAwait(false);
-                await Task.WhenAny(changed, Task.Delay(TimeSpan.FromSeconds(1), time, cancellationToken)).ConfigureAwait(false);
+                reconciled.Pulse();
+                await Task.WhenAny(changed, Task.Delay(ReconcilePeriod, time, cancellationToken)).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -376,7 +383,7 @@ public sealed partial class LogCluster : IAsyncDisposable
             catch (Exception e)
             {
                 LogLoopFailed(logger, "reconcile", e);
-                await Task.WhenAny(Task.Delay(TimeSpan.FromMilliseconds(200), time, cancellationToken)).ConfigureAwait(false);
+                await Task.WhenAny(Task.Delay(RetryBackoff, time, cancellationToken)).ConfigureAwait(false);
             }
         }
     }

@@ -1,5 +1,7 @@
 using System.Collections.Immutable;
 using System.Text.Json;
+using Blueprint.Core.Hashing;
+using Blueprint.Log.Broker;
 using Blueprint.Log.Kafka;
 using Blueprint.Raft.Hosting;
 
@@ -21,21 +23,14 @@ public sealed class MetadataStateMachine : IRaftStateMachine
     public const int MaxReplicationFactor = 3;
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-    private readonly Lock gate = new();
+    private readonly ChangeSignal changed = new();
     private MetadataImage image = MetadataImage.Empty;
-    private TaskCompletionSource changed = NewSignal();
 
     /// <summary>The latest applied image.</summary>
     public MetadataImage Image => Volatile.Read(ref image);
 
     /// <summary>Completes at the next applied change (or restore) after the call.</summary>
-    public Task ChangedAsync()
-    {
-        lock (gate)
-        {
-            return changed.Task;
-        }
-    }
+    public Task ChangedAsync() => changed.Next;
 
     /// <inheritdoc />
     public byte[] Apply(long index, ReadOnlyMemory<byte> command)
@@ -157,7 +152,7 @@ public sealed class MetadataStateMachine : IRaftStateMachine
         }
 
         // Round-robin from a start that depends on the name only, so leaders spread over the brokers topic by topic.
-        var start = (int)(Fnv1a(create.Name) % (uint)live.Length);
+        var start = (int)(StableHash.Hash64(create.Name) % (ulong)live.Length);
         var partitions = Enumerable.Range(0, create.Partitions).Select(p =>
         {
             var replicas = Enumerable.Range(0, factor).Select(k => live[(start + p + k) % live.Length]).ToImmutableArray();
@@ -210,31 +205,11 @@ public sealed class MetadataStateMachine : IRaftStateMachine
         return builder.ToImmutable();
     }
 
-    private static uint Fnv1a(string text)
-    {
-        var hash = 2166136261u;
-        foreach (var c in text)
-        {
-            hash = (hash ^ c) * 16777619u;
-        }
-
-        return hash;
-    }
-
     private void Publish(MetadataImage next)
     {
-        TaskCompletionSource previous;
-        lock (gate)
-        {
-            Volatile.Write(ref image, next);
-            previous = changed;
-            changed = NewSignal();
-        }
-
-        previous.TrySetResult();
+        Volatile.Write(ref image, next);
+        changed.Pulse();
     }
-
-    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private sealed record Snapshot(List<BrokerRegistration> Brokers, List<StoredTopic> Topics, List<GroupOffset>? Offsets);
 

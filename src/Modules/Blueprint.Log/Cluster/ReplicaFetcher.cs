@@ -44,6 +44,9 @@ internal sealed partial class ReplicaFetcher : IAsyncDisposable
         this.logger = logger;
     }
 
+    /// <summary>The most bytes one replica fetch asks for: half the largest frame, so the answer with its framing fits one.</summary>
+    private int FetchBytesMax => options.MaxRequestBytes / 2;
+
     /// <summary>The leader fetched from.</summary>
     public int Leader { get; }
 
@@ -94,13 +97,13 @@ internal sealed partial class ReplicaFetcher : IAsyncDisposable
                         ReplicaId = self,
                         MaxWaitMs = (int)FetchWait.TotalMilliseconds,
                         MinBytes = 1,
-                        MaxBytes = options.MaxRequestBytes / 2,
+                        MaxBytes = FetchBytesMax,
                         Topics =
                         [
                             new FetchRequest.FetchTopic
                             {
                                 Topic = name,
-                                Partitions = [new FetchRequest.FetchPartition { Partition = index, CurrentLeaderEpoch = LeaderEpoch, FetchOffset = partition.Log.LogEndOffset, PartitionMaxBytes = options.MaxRequestBytes / 2 }],
+                                Partitions = [new FetchRequest.FetchPartition { Partition = index, CurrentLeaderEpoch = LeaderEpoch, FetchOffset = partition.Log.LogEndOffset, PartitionMaxBytes = FetchBytesMax }],
                             },
                         ],
                     };

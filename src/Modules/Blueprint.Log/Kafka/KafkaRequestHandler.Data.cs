@@ -11,6 +11,9 @@ public sealed partial class KafkaRequestHandler
     private const long LatestTimestamp = -1;
     private const long EarliestTimestamp = -2;
 
+    /// <summary>The longest an acks=all produce waits for the ISR, whatever the client's timeout says.</summary>
+    private const int ProduceTimeoutMaxMs = 300_000;
+
     private async ValueTask<ProduceResponse> ProduceAsync(ProduceRequest request, CancellationToken cancellationToken)
     {
         var response = new ProduceResponse();
@@ -59,7 +62,7 @@ public sealed partial class KafkaRequestHandler
         }
 
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(TimeSpan.FromMilliseconds(Math.Clamp(request.TimeoutMs, 0, 300_000)));
+        deadline.CancelAfter(TimeSpan.FromMilliseconds(Math.Clamp(request.TimeoutMs, 0, ProduceTimeoutMaxMs)));
         foreach (var (answer, partition, append) in appends)
         {
             try
