@@ -1,0 +1,1 @@
+// Module cache (see docs/cache.md).
