@@ -24,6 +24,7 @@ internal sealed partial class EmbeddedKvServer(
     ILogger<EmbeddedKvServer> logger) : IHostedService, IDisposable
 {
     private GarnetServer? _server;
+    private GarnetServer? _replica;
     private ITimer? _checkpoints;
     private int _checkpointRunning;
 
@@ -31,16 +32,10 @@ internal sealed partial class EmbeddedKvServer(
     {
         var options = kvOptions.Value;
         var bind = nodeOptions.Value.Bind;
-        var arguments = BuildArguments(options, bind, dataDirectory.For("kv"));
-        try
+        _server = Start(BuildArguments(options, bind, options.Port, dataDirectory.For("kv")), "RESP", options.Port, "--resp-port");
+        if (options.ReplicaPort != 0)
         {
-            var server = new GarnetServer(arguments, new MinimumLevelLoggerFactory(loggerFactory, LogLevel.Warning), cleanupDir: false, authenticationSettingsOverride: null);
-            server.Start();
-            _server = server;
-        }
-        catch (GarnetException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse })
-        {
-            throw StartupProblemException.PortInUse("RESP", bind, options.Port, "--resp-port", e);
+            _replica = Start(BuildArguments(options, bind, options.ReplicaPort, dataDirectory.For("kv-replica")), "RESP replica", options.ReplicaPort, "--kv-replica-port");
         }
 
         LogStarted(logger, bind, options.Port, options.Persistence);
@@ -51,6 +46,23 @@ internal sealed partial class EmbeddedKvServer(
         }
 
         return Task.CompletedTask;
+    }
+
+    private GarnetServer Start(string[] arguments, string name, int port, string flag)
+    {
+        try
+        {
+            // In a cluster Garnet warns, with a stack trace, at every gossip round that cannot reach a node that is down:
+            // expected while a member is away, and the cluster agent reports what matters.
+            var level = kvOptions.Value.Cluster ? LogLevel.Error : LogLevel.Warning;
+            var server = new GarnetServer(arguments, new MinimumLevelLoggerFactory(loggerFactory, level), cleanupDir: false, authenticationSettingsOverride: null);
+            server.Start();
+            return server;
+        }
+        catch (GarnetException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse })
+        {
+            throw StartupProblemException.PortInUse(name, nodeOptions.Value.Bind, port, flag, e);
+        }
     }
 
     /// <summary>Takes a background checkpoint unless one from this timer is still running.</summary>
@@ -64,7 +76,7 @@ internal sealed partial class EmbeddedKvServer(
         try
         {
             var multiplexer = await connection.GetAsync().ConfigureAwait(false);
-            var server = multiplexer.GetServer(multiplexer.GetEndPoints()[0]);
+            var server = multiplexer.GetServer(connection.Endpoint);
             await server.ExecuteAsync("BGSAVE").ConfigureAwait(false);
             LogPeriodicCheckpoint(logger);
         }
@@ -96,7 +108,7 @@ internal sealed partial class EmbeddedKvServer(
             try
             {
                 var multiplexer = await connection.GetAsync(cancellationToken).ConfigureAwait(false);
-                var server = multiplexer.GetServer(multiplexer.GetEndPoints()[0]);
+                var server = multiplexer.GetServer(connection.Endpoint);
                 for (var attempt = 1; ; attempt++)
                 {
                     try
@@ -127,17 +139,19 @@ internal sealed partial class EmbeddedKvServer(
     {
         _checkpoints?.Dispose();
         _checkpoints = null;
+        _replica?.Dispose();
+        _replica = null;
         _server?.Dispose();
         _server = null;
     }
 
     /// <summary>The garnet-server flags for these options.</summary>
-    internal static string[] BuildArguments(KvOptions options, string bind, string directory)
+    internal static string[] BuildArguments(KvOptions options, string bind, int port, string directory)
     {
         var arguments = new List<string>
         {
             "--bind", bind,
-            "--port", options.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--memory", options.MemorySize,
             "--index", options.IndexSize,
             // The main-log page must fit the small memory bound; the AOF page must be at least twice it.
@@ -148,6 +162,22 @@ internal sealed partial class EmbeddedKvServer(
             "--lua-transaction-mode",
             "-q",
         };
+        if (options.Cluster)
+        {
+            arguments.AddRange(
+            [
+                "--cluster",
+                // Gossip every second, so a dead link shows within about a second (the failover vote reads it).
+                "--gossip-delay", "1",
+                "--cluster-timeout", Math.Max(1, options.ClusterNodeTimeoutMs / 1000).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ]);
+            if (!options.Persistence)
+            {
+                // Without a checkpoint directory Garnet keeps the cluster's configuration in the working directory.
+                arguments.AddRange(["--checkpointdir", directory, "--device-type", "RandomAccess"]);
+            }
+        }
+
         if (options.Persistence)
         {
             arguments.AddRange(

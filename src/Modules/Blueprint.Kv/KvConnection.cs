@@ -59,6 +59,15 @@ internal sealed class KvConnection(IOptions<KvOptions> kvOptions, IOptions<NodeO
         var configuration = options.IsExternal
             ? ConfigurationOptions.Parse(options.ConnectionString!)
             : new ConfigurationOptions { EndPoints = { Endpoint }, AllowAdmin = true };
+        if (!options.IsExternal && options.Cluster && Cluster.ClusterEndpoint.TryParseList(options.ClusterMembers ?? "", out var members, out _))
+        {
+            // Any member can tell the client the slot map; listing them all survives this node's primary being down.
+            foreach (var member in members.Where(member => member.ToString() != Endpoint))
+            {
+                configuration.EndPoints.Add(member.Host, member.Port);
+            }
+        }
+
         configuration.ConnectTimeout = options.TimeoutMs;
         configuration.SyncTimeout = options.TimeoutMs;
         configuration.AsyncTimeout = options.TimeoutMs;

@@ -34,8 +34,54 @@ public sealed class KvModule : IBlueprintModule
         When = services => !services.GetRequiredService<IOptions<KvOptions>>().Value.IsExternal,
     };
 
+    /// <summary>The port of the replica server a cluster member runs beside its primary (<c>Kv:ReplicaPort</c>); off unless set.</summary>
+    public static readonly ModuleListener ReplicaListener = new()
+    {
+        Name = "RESP replica",
+        ConfigKey = $"{KvOptions.Section}:{nameof(KvOptions.ReplicaPort)}",
+        DefaultPort = 0,
+        OffWhenZero = true,
+        Protocol = ListenerProtocol.ModuleBound,
+        Flag = "--kv-replica-port",
+        Description = "RESP port of this node's replica server in a KV cluster (it follows the next member's primary); 0 for none",
+        Title = "RESP replica (embedded Garnet)",
+        Scheme = "redis",
+        Hint = (_, _, port) => $"redis-cli -p {port.ToString(System.Globalization.CultureInfo.InvariantCulture)} role",
+        When = services => services.GetRequiredService<IOptions<KvOptions>>().Value is { IsExternal: false, ReplicaPort: > 0 },
+    };
+
     /// <inheritdoc />
-    public IReadOnlyList<ModuleListener> Listeners { get; } = [RespListener];
+    public IReadOnlyList<ModuleListener> Listeners { get; } = [RespListener, ReplicaListener];
+
+    /// <inheritdoc />
+    public IReadOnlyList<ModuleFlag> Flags { get; } =
+    [
+        new("--kv-cluster", $"{KvOptions.Section}:{nameof(KvOptions.Cluster)}", "true runs the embedded KV as a Redis Cluster (16384 slots, MOVED/ASK, replicas, automatic failover); default false."),
+        new("--kv-cluster-members", $"{KvOptions.Section}:{nameof(KvOptions.ClusterMembers)}", "The primaries the KV cluster starts with, host:port,host:port,... in order; member i owns the i-th slot range. A node not listed joins empty."),
+    ];
+
+    /// <inheritdoc />
+    public IEnumerable<System.CommandLine.Command> CreateVerbs(ModuleCatalog catalog) => [Cluster.KvClusterCommand.Create()];
+
+    /// <inheritdoc />
+    public ClusterMemberPlan? PlanClusterMember(ClusterMember member)
+    {
+        ArgumentNullException.ThrowIfNull(member);
+        static string Text(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var members = string.Join(',', Enumerable.Range(1, member.Count).Select(i => $"{member.Host}:{Text(member.Port(RespListener, i))}"));
+        var resp = member.Port(RespListener, member.Index);
+        List<string> arguments = ["--resp-port", Text(resp), "--kv-cluster", "true", "--kv-cluster-members", members];
+        var summary = $"redis {member.Host}:{Text(resp)}";
+        if (member.Count > 1)
+        {
+            // Each member's replica server follows the next member's primary: on another node than the primary it backs.
+            var replica = resp + 1;
+            arguments.AddRange(["--kv-replica-port", Text(replica)]);
+            summary += $" (replica {member.Host}:{Text(replica)} of n{Text((member.Index % member.Count) + 1)})";
+        }
+
+        return new ClusterMemberPlan(arguments, summary, resp);
+    }
 
     /// <inheritdoc />
     public void AddServices(IHostApplicationBuilder builder)
@@ -49,6 +95,10 @@ public sealed class KvModule : IBlueprintModule
         if (string.IsNullOrWhiteSpace(external))
         {
             builder.Services.AddHostedService<EmbeddedKvServer>();
+            if (bool.TryParse(builder.Configuration[$"{KvOptions.Section}:{nameof(KvOptions.Cluster)}"], out var cluster) && cluster)
+            {
+                builder.Services.AddHostedService<Cluster.KvClusterAgent>();
+            }
         }
 
         builder.Services.AddHealthChecks().AddCheck<KvHealthCheck>("kv", tags: [ServiceDefaults.ReadyTag]);

@@ -49,12 +49,65 @@ public sealed class KvOptions : IValidatableObject
     [Range(100, 60_000, ErrorMessage = "must be from 100 to 60000 milliseconds")]
     public int TimeoutMs { get; set; } = 5_000;
 
+    /// <summary>
+    /// Whether the embedded server runs in Redis Cluster mode (16384 slots, MOVED/ASK, replicas). The node forms the
+    /// cluster itself from <see cref="ClusterMembers"/>: no manual CLUSTER MEET or ADDSLOTS. <value>Default false; flag <c>--kv-cluster</c>.</value>
+    /// </summary>
+    public bool Cluster { get; set; }
+
+    /// <summary>
+    /// The primaries a cluster starts with, in order, as <c>host:port,host:port,...</c>: member i owns the i-th of as many
+    /// equal slot ranges. A node whose own address is not in the list joins as an empty primary and gets slots when
+    /// <c>blueprint kv rebalance</c> moves them. <value>Default empty: this node alone; flag <c>--kv-cluster-members</c>.</value>
+    /// </summary>
+    public string? ClusterMembers { get; set; }
+
+    /// <summary>
+    /// The port of a second embedded server on this node that replicates the next member's primary (member i replicates
+    /// member i+1, the last the first), so a cluster of N nodes has N primaries and N replicas, each on another node than
+    /// its primary. 0: no replica. <value>0–65535; default 0; flag <c>--kv-replica-port</c>.</value>
+    /// </summary>
+    [Range(0, 65535, ErrorMessage = "must be 0 (no replica) or a port from 1 to 65535")]
+    public int ReplicaPort { get; set; }
+
+    /// <summary>
+    /// How long a primary must be unreachable, seen by its replica and by a majority of the primaries, before the replica
+    /// takes its slots over. <value>500–60000 ms; default 3000.</value>
+    /// </summary>
+    [Range(500, 60_000, ErrorMessage = "must be from 500 to 60000 milliseconds")]
+    public int ClusterNodeTimeoutMs { get; set; } = 3_000;
+
+    /// <summary>How often the cluster agent looks at the cluster (formation, replicas, failover). <value>50–10000 ms; default 250.</value></summary>
+    [Range(50, 10_000, ErrorMessage = "must be from 50 to 10000 milliseconds")]
+    public int ClusterCheckIntervalMs { get; set; } = 250;
+
     /// <inheritdoc />
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (CheckpointIntervalSeconds is > 0 and < 10)
         {
             yield return new ValidationResult("must be 0 (only at stop) or from 10 to 86400 seconds", [nameof(CheckpointIntervalSeconds)]);
+        }
+
+        if (!string.IsNullOrWhiteSpace(ClusterMembers) && !Kv.Cluster.ClusterEndpoint.TryParseList(ClusterMembers, out _, out var error))
+        {
+            yield return new ValidationResult(error, [nameof(ClusterMembers)]);
+        }
+
+        if ((ReplicaPort != 0 || !string.IsNullOrWhiteSpace(ClusterMembers)) && !Cluster)
+        {
+            yield return new ValidationResult("needs the cluster mode (--kv-cluster true)", [ReplicaPort != 0 ? nameof(ReplicaPort) : nameof(ClusterMembers)]);
+        }
+
+        if (ReplicaPort != 0 && !Persistence)
+        {
+            // Garnet's replicas follow their primary's append-only file.
+            yield return new ValidationResult("a replica needs persistence (its primary's append-only file is what it follows)", [nameof(ReplicaPort)]);
+        }
+
+        if (ReplicaPort != 0 && ReplicaPort == Port)
+        {
+            yield return new ValidationResult("must differ from the RESP port", [nameof(ReplicaPort)]);
         }
     }
 

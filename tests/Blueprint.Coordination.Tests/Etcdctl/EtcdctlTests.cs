@@ -50,6 +50,36 @@ public sealed partial class EtcdctlTests(ThreeMemberCluster fixture) : IClassFix
     }
 
     [Fact]
+    public async Task The_kv_runs_on_every_member_as_one_redis_cluster_with_replicas()
+    {
+        var cli = Peers.Require("redis-cli", "redis-tools");
+        async Task<string> RedisCliAsync(int member, params string[] command)
+        {
+            await using var run = ProcessRunner.Start(cli, ["-p", fixture.Cluster.RespPorts[member].ToString(CultureInfo.InvariantCulture), .. command]);
+            Assert.Equal(0, await run.WaitForExitAsync(TimeSpan.FromSeconds(20)));
+            return run.StandardOutput.Trim();
+        }
+
+        // cluster up forms it: every slot served, three primaries, each with a replica on another member.
+        await Eventually.TrueAsync(
+            async () =>
+            {
+                var nodes = await RedisCliAsync(0, "cluster", "nodes");
+                return (await RedisCliAsync(0, "cluster", "info")).Contains("cluster_state:ok", StringComparison.Ordinal)
+                    && nodes.Split('\n').Count(line => line.Contains("master", StringComparison.Ordinal) && !line.Contains("disconnected", StringComparison.Ordinal)) == 3
+                    && nodes.Split('\n').Count(line => line.Contains("slave", StringComparison.Ordinal) && !line.Contains("disconnected", StringComparison.Ordinal)) == 3;
+            },
+            TimeSpan.FromSeconds(60),
+            () => "cluster up did not form a KV cluster of three primaries with three replicas",
+            TestContext.Current.CancellationToken);
+        foreach (var key in new[] { "foo", "bar", "hello" })
+        {
+            Assert.Equal("OK", await RedisCliAsync(0, "-c", "set", key, key + "!"));
+            Assert.Equal(key + "!", await RedisCliAsync(2, "-c", "get", key));
+        }
+    }
+
+    [Fact]
     public async Task Put_then_get_through_every_member()
     {
         Assert.Equal("OK", (await Etcdctl.OkAsync(Member(1), "put", "pg/greeting", "hello")).Trim());

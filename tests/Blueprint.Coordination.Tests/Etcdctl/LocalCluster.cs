@@ -32,6 +32,9 @@ public sealed partial class LocalCluster : IAsyncDisposable
     /// <summary>The members' Kafka ports (the log runs on every member).</summary>
     public IReadOnlyList<int> KafkaPorts { get; private init; } = [];
 
+    /// <summary>The members' RESP ports (the KV cluster runs on every member).</summary>
+    public IReadOnlyList<int> RespPorts { get; private init; } = [];
+
     /// <summary>The endpoints as etcdctl's <c>--endpoints</c> takes them.</summary>
     public string Endpoints => string.Join(',', EtcdPorts.Select(port => $"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}"));
 
@@ -46,10 +49,11 @@ public sealed partial class LocalCluster : IAsyncDisposable
         // The log runs on every member too, its listeners numbered from a base port in steps of ClusterMember.PortStride.
         var firstKafkaPort = FreePorts.Block(Blueprint.Hosting.ClusterMember.PortStride * nodes);
         var firstLogRaftPort = FreePorts.Block(Blueprint.Hosting.ClusterMember.PortStride * nodes);
+        var firstRespPort = FreePorts.Block(Blueprint.Hosting.ClusterMember.PortStride * nodes);
         var process = NodeProcess.Start(
             [
                 "cluster", "up", "--nodes", Text(nodes), "--etcd-port", Text(firstEtcdPort), "--http-port", Text(firstHttpPort), "--data-dir", directory.Path,
-                "--kafka-port", Text(firstKafkaPort), "--log-raft-port", Text(firstLogRaftPort),
+                "--kafka-port", Text(firstKafkaPort), "--log-raft-port", Text(firstLogRaftPort), "--resp-port", Text(firstRespPort),
             ],
             directory.Path);
         try
@@ -60,6 +64,7 @@ public sealed partial class LocalCluster : IAsyncDisposable
             var cluster = new LocalCluster(directory, process, [.. Enumerable.Range(0, nodes).Select(i => firstEtcdPort + (2 * i))], pids)
             {
                 KafkaPorts = [.. Enumerable.Range(0, nodes).Select(i => firstKafkaPort + (Blueprint.Hosting.ClusterMember.PortStride * i))],
+                RespPorts = [.. Enumerable.Range(0, nodes).Select(i => firstRespPort + (Blueprint.Hosting.ClusterMember.PortStride * i))],
             };
             await cluster.WaitForLeaderAsync(StartDeadline);
             return cluster;
