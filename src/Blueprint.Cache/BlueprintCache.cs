@@ -41,6 +41,9 @@ public sealed class BlueprintCache : HybridCache, IAsyncDisposable
 {
     private static readonly string[] NoTags = [];
 
+    // HybridCache's default MaximumKeyLength: a longer key is never cached by it, so none is kept near either.
+    private static readonly int KeyCharsMax = new HybridCacheOptions().MaximumKeyLength;
+
     private readonly BlueprintCacheOptions _options;
     private readonly NearCache _near;
     private readonly HybridCacheGenerations _generations;
@@ -49,6 +52,7 @@ public sealed class BlueprintCache : HybridCache, IAsyncDisposable
     private readonly ConcurrentDictionary<string, Flight> _flights = new(StringComparer.Ordinal);
     private long _nearHits;
     private long _nearMisses;
+    private int _disposed;
 
     /// <summary>Creates a cache over the connection <paramref name="connect"/> returns (the host's shared multiplexer).</summary>
     /// <param name="connect">Returns the multiplexer to the RESP engine; called when first needed, and must return the same one each time.</param>
@@ -137,7 +141,7 @@ public sealed class BlueprintCache : HybridCache, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(factory);
         var flags = options?.Flags ?? HybridCacheEntryFlags.None;
-        if (!_coherence.Active || (flags & HybridCacheEntryFlags.DisableLocalCacheRead) != 0)
+        if (!_coherence.Active || key.Length > KeyCharsMax || (flags & HybridCacheEntryFlags.DisableLocalCacheRead) != 0)
         {
             return await _generations.Current.GetOrCreateAsync(key, state, factory, Distributed(options), tags, cancellationToken);
         }
@@ -198,8 +202,14 @@ public sealed class BlueprintCache : HybridCache, IAsyncDisposable
     }
 
     /// <summary>Stops the subscription and the reconciliation timer. The multiplexer stays open: it is the host's.</summary>
+    /// <remarks>Idempotent: a container that registered the cache under two service types disposes it twice.</remarks>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _coherence.DisposeAsync();
         _generations.Dispose();
     }
