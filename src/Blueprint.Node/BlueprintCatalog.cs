@@ -1,3 +1,4 @@
+using Blueprint.Caching;
 using Blueprint.Coordination;
 using Blueprint.Gateway;
 using Blueprint.Hosting;
@@ -19,6 +20,7 @@ public static class BlueprintCatalog
         [
             new KvModule(),
             new SqlModule(),
+            new CachingModule(),
             new RateLimitModule(),
             new ShortenerModule(),
             new GatewayModule(),

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Blueprint.Caching;
 using Blueprint.Hosting;
 using Blueprint.Kv;
 using Blueprint.Sql;
@@ -10,5 +11,5 @@ namespace Blueprint.Cache.Tests;
 internal static class TestCatalog
 {
     [ModuleInitializer]
-    internal static void Register() => TestNode.DefaultCatalog = new ModuleCatalog([new KvModule(), new SqlModule()]);
+    internal static void Register() => TestNode.DefaultCatalog = new ModuleCatalog([new KvModule(), new SqlModule(), new CachingModule()]);
 }

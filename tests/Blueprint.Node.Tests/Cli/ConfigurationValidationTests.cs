@@ -46,7 +46,7 @@ public sealed class ConfigurationValidationTests
         var lines = await StartFailureLinesAsync(new Dictionary<string, string?> { ["Node:Modules"] = "kv,warp-drive" });
         var line = Assert.Single(lines);
         Assert.Contains("warp-drive", line, StringComparison.Ordinal);
-        Assert.Contains("available: kv, sql, ratelimit", line, StringComparison.Ordinal);
+        Assert.Contains("available: kv, sql, cache, ratelimit", line, StringComparison.Ordinal);
     }
 
     [Fact]
