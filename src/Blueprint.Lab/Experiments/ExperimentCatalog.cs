@@ -14,6 +14,7 @@ public static class ExperimentCatalog
         new BatchVsStreamExperiment(),
         new QueueVsLogExperiment(),
         new EvictionExperiment(),
+        new CachePatternsExperiment(),
     ];
 
     /// <summary>Finds an experiment by name (case-insensitive).</summary>
