@@ -13,6 +13,7 @@ public static class ExperimentCatalog
         new DistributedRateLimitsExperiment(),
         new BatchVsStreamExperiment(),
         new QueueVsLogExperiment(),
+        new LocalVsDistributedCacheExperiment(),
     ];
 
     /// <summary>Finds an experiment by name (case-insensitive).</summary>
