@@ -30,8 +30,8 @@ public sealed class BlueprintCacheOptions
     /// when everything else fails (a write whose invalidation could not be published, a partition of the network).
     /// A call's <c>LocalCacheExpiration</c> may shorten it, never lengthen it.
     /// </summary>
-    /// <value>1 s to 1 day; default 30 s.</value>
-    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    /// <value>10 ms to 1 day; default 30 s.</value>
+    [Range(typeof(TimeSpan), "00:00:00.010", "1.00:00:00")]
     public TimeSpan NearTtl { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>

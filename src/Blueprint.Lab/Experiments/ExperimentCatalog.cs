@@ -15,6 +15,7 @@ public static class ExperimentCatalog
         new QueueVsLogExperiment(),
         new EvictionExperiment(),
         new CachePatternsExperiment(),
+        new LocalVsDistributedCacheExperiment(),
     ];
 
     /// <summary>Finds an experiment by name (case-insensitive).</summary>
