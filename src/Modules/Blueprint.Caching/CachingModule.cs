@@ -1,6 +1,8 @@
+using Blueprint.Cache;
 using Blueprint.Caching.Patterns;
 using Blueprint.Hosting;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -10,7 +12,7 @@ namespace Blueprint.Caching;
 /// <summary>
 /// The cache module: the four caching patterns (cache-aside, read-through, write-through, write-behind) from
 /// Blueprint.Cache over the kv module's engine and one SQL table, each with a demo endpoint that shows where a value
-/// came from and what it cost the database.
+/// came from and what it cost the database; and the node's typed cache (<c>HybridCache</c>, section <c>Cache:Typed</c>).
 /// </summary>
 public sealed class CachingModule : IBlueprintModule
 {
@@ -34,6 +36,11 @@ public sealed class CachingModule : IBlueprintModule
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<PatternDemos>();
         builder.Services.AddHostedService(services => services.GetRequiredService<PatternDemos>());
+
+        // The node's typed cache for modules (HybridCache: near cache kept coherent + the kv engine as L2).
+        builder.Services.AddBlueprintCache(
+            (services, token) => services.GetRequiredService<Blueprint.Kv.IKvConnection>().GetAsync(token),
+            options => builder.Configuration.GetSection("Cache:Typed").Bind(options));
     }
 
     /// <inheritdoc />
