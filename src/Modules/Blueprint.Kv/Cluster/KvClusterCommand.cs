@@ -92,6 +92,22 @@ internal static class KvClusterCommand
                     }
 
                     await output.WriteLineAsync($"moved slots {move.Range} from {move.From.Endpoint} to {move.To.Endpoint}").ConfigureAwait(false);
+
+                    // The donor and the receiver know; the others would learn by gossip, which Garnet does not always
+                    // carry through (a bystander's view can keep the donor as owner). Tell every other primary directly (a replica
+                    // answers SETSLOTSRANGE with a hang; it takes its primary's view).
+                    foreach (var bystander in nodes.Where(node => node.SeemsUp && node.IsPrimary && node.Id != move.From.Id && node.Id != move.To.Id))
+                    {
+                        try
+                        {
+                            await multiplexer.GetServer(bystander.Endpoint.Host, bystander.Endpoint.Port)
+                                .ExecuteAsync("CLUSTER", "SETSLOTSRANGE", "NODE", move.To.Id, move.Range.Start, move.Range.End).ConfigureAwait(false);
+                        }
+                        catch (Exception e) when (e is RedisException or TimeoutException or ArgumentException)
+                        {
+                            await parse.InvocationConfiguration.Error.WriteLineAsync($"blueprint: {bystander.Endpoint} was not told of the move ({e.Message}); it learns it by gossip").ConfigureAwait(false);
+                        }
+                    }
                 }
 
                 // Each receiver takes the newest configuration epoch, so its claims win where gossip still carries a
@@ -123,21 +139,34 @@ internal static class KvClusterCommand
             return UsageErrorExitCode;
         }
 
-        var configuration = new ConfigurationOptions { AllowAdmin = true, AbortOnConnectFail = false, ConnectTimeout = 5_000, SyncTimeout = 5_000, AsyncTimeout = 5_000 };
-        configuration.EndPoints.Add(endpoint.Host, endpoint.Port);
-        using var multiplexer = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
         IReadOnlyList<KvClusterNode> nodes;
-        try
+        using (var seed = await ConnectAsync([endpoint]).ConfigureAwait(false))
         {
-            var reply = await multiplexer.GetServer(endpoint.Host, endpoint.Port).ExecuteAsync("CLUSTER", "NODES").ConfigureAwait(false);
-            nodes = KvClusterNode.ParseNodes(reply.ToString());
-        }
-        catch (Exception e) when (e is RedisException or TimeoutException)
-        {
-            await invocation.Error.WriteLineAsync($"blueprint: {endpoint} did not answer CLUSTER NODES: {e.Message}").ConfigureAwait(false);
-            return 1;
+            try
+            {
+                var reply = await seed.GetServer(endpoint.Host, endpoint.Port).ExecuteAsync("CLUSTER", "NODES").ConfigureAwait(false);
+                nodes = KvClusterNode.ParseNodes(reply.ToString());
+            }
+            catch (Exception e) when (e is RedisException or TimeoutException)
+            {
+                await invocation.Error.WriteLineAsync($"blueprint: {endpoint} did not answer CLUSTER NODES: {e.Message}").ConfigureAwait(false);
+                return 1;
+            }
         }
 
+        // Every server by its own address, so each can be asked directly.
+        using var multiplexer = await ConnectAsync(nodes.Select(node => node.Endpoint).Append(endpoint).Distinct()).ConfigureAwait(false);
         return await action(multiplexer, nodes, invocation.Output).ConfigureAwait(false);
+    }
+
+    private static Task<ConnectionMultiplexer> ConnectAsync(IEnumerable<ClusterEndpoint> endpoints)
+    {
+        var configuration = new ConfigurationOptions { AllowAdmin = true, AbortOnConnectFail = false, ConnectTimeout = 5_000, SyncTimeout = 5_000, AsyncTimeout = 5_000 };
+        foreach (var endpoint in endpoints)
+        {
+            configuration.EndPoints.Add(endpoint.Host, endpoint.Port);
+        }
+
+        return ConnectionMultiplexer.ConnectAsync(configuration);
     }
 }
