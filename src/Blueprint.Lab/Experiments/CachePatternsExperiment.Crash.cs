@@ -2,9 +2,8 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-
 using Blueprint.Lab.Experiments.Messaging;
-
+using Blueprint.Lab.Processes;
 using Microsoft.Data.Sqlite;
 
 namespace Blueprint.Lab.Experiments;
@@ -28,12 +27,12 @@ public sealed partial class CachePatternsExperiment
     /// </summary>
     private static async Task<CrashRun> CrashAsync(ExperimentOptions options, int writes)
     {
-        using NodeProcess node = await NodeProcess.StartAsync(options.Environment, "kv,sql,cache", new Dictionary<string, string>
+        using KvNodeProcess node = await KvNodeProcess.StartAsync(options.Environment, "kv,sql,cache", new Dictionary<string, string>
         {
             ["BLUEPRINT_Cache__Patterns__WriteBehindFlushMilliseconds"] = CrashFlushMilliseconds.ToString(CultureInfo.InvariantCulture),
             ["BLUEPRINT_Cache__Patterns__WriteBehindBatchSizeMax"] = CrashBatchSizeMax.ToString(CultureInfo.InvariantCulture),
             ["BLUEPRINT_Cache__Patterns__WriteBehindQueueCapacity"] = CrashQueueCapacity.ToString(CultureInfo.InvariantCulture),
-        }).ConfigureAwait(false);
+        }, CancellationToken.None).ConfigureAwait(false);
         using HttpClient client = new() { BaseAddress = new Uri($"http://127.0.0.1:{node.HttpPort.ToString(CultureInfo.InvariantCulture)}"), Timeout = TimeSpan.FromSeconds(30) };
         HashSet<string> acknowledged = new(StringComparer.Ordinal);
         for (int i = 0; i < writes; i++)

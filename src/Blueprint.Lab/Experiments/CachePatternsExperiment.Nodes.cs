@@ -13,91 +13,15 @@ namespace Blueprint.Lab.Experiments;
 /// <summary>The programs and databases the experiment runs the patterns on.</summary>
 public sealed partial class CachePatternsExperiment
 {
-    /// <summary>How long a node may take to listen.</summary>
-    private static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(60);
-
-    /// <summary>
-    /// A <c>blueprint run</c> node as a child process on free loopback ports with a temporary data directory, killed by
-    /// its PID (SIGKILL: a crash) and its directory deleted on dispose.
-    /// </summary>
-    private sealed class NodeProcess : IDisposable
-    {
-        private readonly ChildProcess _process;
-        private readonly ScratchDirectory _directory;
-
-        private NodeProcess(ChildProcess process, ScratchDirectory directory, int respPort, int httpPort)
-        {
-            _process = process;
-            _directory = directory;
-            RespPort = respPort;
-            HttpPort = httpPort;
-        }
-
-        public int RespPort { get; }
-
-        public int HttpPort { get; }
-
-        /// <summary>Gets the node's SQLite database (the sql module's default file).</summary>
-        public string SqlitePath => Path.Combine(_directory.Path, "data", "sql", "blueprint.db");
-
-        /// <summary>Gets a directory for the experiment's own files, deleted with the node's.</summary>
-        public string ScratchPath => _directory.Subdirectory("lab");
-
-        public static async Task<NodeProcess> StartAsync(LabEnvironment environment, string modules, IReadOnlyDictionary<string, string> settings)
-        {
-            NodeCommand node = environment.Node
-                ?? throw new LabPrerequisiteException("this experiment runs a Blueprint node and the blueprint executable was not found; run it as 'blueprint lab'");
-            ScratchDirectory directory = new("blueprint-lab-cache");
-            int respPort = LoopbackPorts.Next();
-            int httpPort = LoopbackPorts.Next();
-            string[] arguments =
-            [
-                .. node.LeadingArguments,
-                "run",
-                "--modules", modules,
-                "--resp-port", respPort.ToString(CultureInfo.InvariantCulture),
-                "--http-port", httpPort.ToString(CultureInfo.InvariantCulture),
-                "--data-dir", Path.Combine(directory.Path, "data"),
-            ];
-            Dictionary<string, string> variables = new(settings)
-            {
-                [LabEnvironment.ExitWithParentVariable] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture),
-            };
-            ChildProcess? process = null;
-            try
-            {
-                process = ChildProcess.Start("the blueprint node", node.FileName, arguments, variables, directory.Path);
-                // The HTTP port opens after every module has started (the cache module's table exists by then).
-                await process.WaitForPortAsync(httpPort, StartDeadline, CancellationToken.None).ConfigureAwait(false);
-                return new NodeProcess(process, directory, respPort, httpPort);
-            }
-            catch
-            {
-                process?.Dispose();
-                directory.Dispose();
-                throw;
-            }
-        }
-
-        /// <summary>Kills the node with SIGKILL, as a crash would, and waits for it to be gone.</summary>
-        public void Crash() => _process.Kill();
-
-        public void Dispose()
-        {
-            _process.Dispose();
-            _directory.Dispose();
-        }
-    }
-
     /// <summary>The RESP engine of a kv node and a SQLite file beside it: what the in-process patterns run on.</summary>
     private sealed class Backends : IAsyncDisposable
     {
-        private readonly NodeProcess _node;
+        private readonly KvNodeProcess _node;
         private readonly ConnectionMultiplexer _redis;
         private readonly string _sqlitePath;
         private int _tables;
 
-        private Backends(NodeProcess node, ConnectionMultiplexer redis, string sqlitePath)
+        private Backends(KvNodeProcess node, ConnectionMultiplexer redis, string sqlitePath)
         {
             _node = node;
             _redis = redis;
@@ -108,7 +32,7 @@ public sealed partial class CachePatternsExperiment
 
         public static async Task<Backends> StartAsync(LabEnvironment environment)
         {
-            NodeProcess node = await NodeProcess.StartAsync(environment, "kv", new Dictionary<string, string>()).ConfigureAwait(false);
+            KvNodeProcess node = await KvNodeProcess.StartAsync(environment, "kv", new Dictionary<string, string>(), CancellationToken.None).ConfigureAwait(false);
             try
             {
                 ConnectionMultiplexer redis = await ConnectionMultiplexer.ConnectAsync(new ConfigurationOptions
