@@ -210,6 +210,17 @@ public sealed class KvClusterTests
         }
     }
 
+    [Theory]
+    [InlineData("--endpoint", "no-port-here", "--endpoint must be host:port")]
+    [InlineData("--timeout-ms", "5", "--timeout-ms must be from 100 to 600000")]
+    public async Task Rebalance_WithABadArgument_ExitsTwoNamingIt(string flag, string value, string message)
+    {
+        using var directory = new TempDirectory("blueprint-kv-verb");
+        await using var verb = NodeProcess.Start(["kv", "rebalance", flag, value], directory.Path);
+        Assert.Equal(2, await verb.WaitForExitAsync(KvClusterProcesses.Deadline));
+        Assert.Contains(message, verb.StandardError, StringComparison.Ordinal);
+    }
+
     private static async Task<string> RedisCliAsync(int port, params string[] command)
     {
         var binary = Peers.Require("redis-cli", "redis-tools");

@@ -15,6 +15,12 @@ internal static class KvClusterCommand
 {
     private const int UsageErrorExitCode = 2;
 
+    /// <summary>How long connecting to a server, or one command, may take (a migration has its own --timeout-ms).</summary>
+    private const int CommandTimeoutMs = 5_000;
+
+    /// <summary>The bounds of --timeout-ms.</summary>
+    private const int MigrateTimeoutMinMs = 100, MigrateTimeoutMaxMs = 600_000;
+
     public static Command Create()
     {
         var kv = new Command("kv", "Manage the KV module's Redis Cluster.");
@@ -62,9 +68,9 @@ internal static class KvClusterCommand
         rebalance.SetAction((parse, cancellationToken) =>
         {
             var milliseconds = parse.GetValue(timeout);
-            if (milliseconds is < 100 or > 600_000)
+            if (milliseconds is < MigrateTimeoutMinMs or > MigrateTimeoutMaxMs)
             {
-                parse.InvocationConfiguration.Error.WriteLine($"blueprint: --timeout-ms must be from 100 to 600000, got {milliseconds.ToString(CultureInfo.InvariantCulture)}");
+                parse.InvocationConfiguration.Error.WriteLine($"blueprint: --timeout-ms must be from {MigrateTimeoutMinMs} to {MigrateTimeoutMaxMs}, got {milliseconds.ToString(CultureInfo.InvariantCulture)}");
                 return Task.FromResult(UsageErrorExitCode);
             }
 
@@ -161,7 +167,7 @@ internal static class KvClusterCommand
 
     private static Task<ConnectionMultiplexer> ConnectAsync(IEnumerable<ClusterEndpoint> endpoints)
     {
-        var configuration = new ConfigurationOptions { AllowAdmin = true, AbortOnConnectFail = false, ConnectTimeout = 5_000, SyncTimeout = 5_000, AsyncTimeout = 5_000 };
+        var configuration = new ConfigurationOptions { AllowAdmin = true, AbortOnConnectFail = false, ConnectTimeout = CommandTimeoutMs, SyncTimeout = CommandTimeoutMs, AsyncTimeout = CommandTimeoutMs };
         foreach (var endpoint in endpoints)
         {
             configuration.EndPoints.Add(endpoint.Host, endpoint.Port);
