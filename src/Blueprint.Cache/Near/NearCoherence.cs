@@ -120,8 +120,9 @@ internal sealed partial class NearCoherence : IAsyncDisposable
 
                 if (stream == TagStream)
                 {
-                    _near.MarkAllStale();
+                    // Renewed first: a fill that reads the epoch after the bump must also fetch through the new generation.
                     _generations.Renew();
+                    _near.MarkAllStale();
                 }
                 else
                 {
@@ -259,11 +260,15 @@ internal sealed partial class NearCoherence : IAsyncDisposable
             return;
         }
 
-        _near.InvalidateTag(target);
+        // The generation is renewed before the epochs are bumped. The other order let a read slip in between: it
+        // missed the near cache, took the bumped epoch, fetched through the old generation (which still trusts the
+        // entries the tag retired), and its fill was accepted, keeping the retired value until the near TTL.
         if (renewHybridCache)
         {
             _generations.Renew();
         }
+
+        _near.InvalidateTag(target);
     }
 
     private void OnConnectionChanged(object? sender, ConnectionFailedEventArgs args)
