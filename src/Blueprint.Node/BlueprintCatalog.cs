@@ -5,6 +5,7 @@ using Blueprint.Hosting;
 using Blueprint.Kv;
 using Blueprint.Lab;
 using Blueprint.Log;
+using Blueprint.Notify;
 using Blueprint.RateLimit;
 using Blueprint.Shortener;
 using Blueprint.Simulation;
@@ -26,6 +27,7 @@ public static class BlueprintCatalog
             new GatewayModule(),
             new CoordinationModule(),
             new LogModule(),
+            new NotifyModule(),
         ],
         tools:
         [

