@@ -1,7 +1,14 @@
 using System.Globalization;
 using Blueprint.Hosting;
+using Blueprint.Notify.Channels;
 using Blueprint.Notify.Email;
+using Blueprint.Notify.Http;
 using Blueprint.Notify.Mqtt;
+using Blueprint.Notify.Pipeline;
+using Blueprint.Notify.Sns;
+using Blueprint.Notify.State;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -92,6 +99,26 @@ public sealed class NotifyModule : IBlueprintModule
         var services = builder.Services;
         services.AddValidatedOptions<NotifyOptions>(NotifyOptions.Section);
         services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<NotifyState>();
+        services.AddSingleton<DeliveryLedger>();
+        services.AddSingleton<Publisher>();
+        services.AddSingleton<SnsUrls>();
+        services.AddSingleton<SnsApi>();
+        services.AddHttpClient(WebhookChannel.ClientName)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                AllowAutoRedirect = false,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                ConnectTimeout = TimeSpan.FromSeconds(10),
+                MaxConnectionsPerServer = 64,
+            })
+            .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan);
+        services.AddSingleton<IDeliveryChannel, WebhookChannel>();
+        services.AddSingleton<IDeliveryChannel, LogChannel>();
+        services.AddSingleton<IDeliveryChannel, InboxChannel>();
+        services.AddSingleton<NotifyPipeline>();
+        services.AddHostedService(provider => provider.GetRequiredService<NotifyPipeline>());
+        services.AddHealthChecks().AddCheck<NotifyHealthCheck>(ModuleName, tags: [ServiceDefaults.ReadyTag]);
         services.AddNotifyMqtt();
         services.AddNotifyEmail();
     }
@@ -101,7 +128,9 @@ public sealed class NotifyModule : IBlueprintModule
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         var options = endpoints.ServiceProvider.GetRequiredService<IOptions<NotifyOptions>>().Value;
-        _ = options;
+        var sns = endpoints.ServiceProvider.GetRequiredService<SnsApi>();
+        endpoints.MapMethods("/", [HttpMethods.Get, HttpMethods.Post], sns.HandleAsync).RequireLocalPort(options.SnsPort).DisableAntiforgery();
+        NotifyEndpoints.Map(endpoints);
         MailboxEndpoints.Map(endpoints);
     }
 
@@ -114,6 +143,10 @@ public sealed class NotifyModule : IBlueprintModule
         [
             new ModuleEndpoint("Email relay", string.IsNullOrEmpty(options.SmtpRelay) ? "the embedded SMTP sink" : $"smtp://{options.SmtpRelay}"),
             new ModuleEndpoint("Mailbox", "GET /api/notify/mailbox"),
+            new ModuleEndpoint("Publish", "POST /api/notify/topics/{name}/messages"),
+            new ModuleEndpoint("Delivery status", "GET /api/notify/messages/{id}"),
+            new ModuleEndpoint("Dead letters", "GET /api/notify/dead-letters, POST /api/notify/dead-letters/redrive"),
+            new ModuleEndpoint("Live inbox", "GET /api/notify/inbox/{name}/events (SSE), /api/notify/inbox/{name}/ws (WebSocket)"),
         ];
     }
 }

@@ -75,8 +75,8 @@ public sealed class NotifyOptions : IValidatableObject
     [Range(1, 8760, ErrorMessage = "must be from 1 to 8760 hours")]
     public int DisableAfterHours { get; set; } = 72;
 
-    /// <summary>Consecutive failures to one destination (host) that open its circuit. <value>1–1000; default 5.</value></summary>
-    [Range(1, 1000, ErrorMessage = "must be from 1 to 1000")]
+    /// <summary>Failures to one destination (host), with no success among them within a minute, that open its circuit. <value>2–1000; default 5.</value></summary>
+    [Range(2, 1000, ErrorMessage = "must be from 2 to 1000")]
     public int BreakerFailures { get; set; } = 5;
 
     /// <summary>How long an open circuit stays open before one trial delivery. <value>1–3600 seconds; default 30.</value></summary>

@@ -24,8 +24,26 @@ public interface IDeliveryChannel
 /// <param name="Message">The body for this subscription (for <c>MessageStructure=json</c>, the protocol's own entry).</param>
 /// <param name="Attributes">The message attributes (filter policies match them).</param>
 /// <param name="Timestamp">When it was accepted.</param>
+/// <param name="Type">SNS's message type: <c>Notification</c>, or <c>SubscriptionConfirmation</c> for the message that asks a new subscriber to confirm.</param>
+/// <param name="Token">The confirmation token of a <c>SubscriptionConfirmation</c>.</param>
+/// <param name="SubscribeUrl">The URL that confirms, in a <c>SubscriptionConfirmation</c>.</param>
 public sealed record Notification(
-    string MessageId, string TopicArn, string? Subject, string Message, IReadOnlyDictionary<string, AttributeValue> Attributes, DateTimeOffset Timestamp);
+    string MessageId,
+    string TopicArn,
+    string? Subject,
+    string Message,
+    IReadOnlyDictionary<string, AttributeValue> Attributes,
+    DateTimeOffset Timestamp,
+    string Type = Notification.NotificationType,
+    string? Token = null,
+    string? SubscribeUrl = null)
+{
+    /// <summary>The type of a published message.</summary>
+    public const string NotificationType = "Notification";
+
+    /// <summary>The type of the message asking a new subscriber to confirm.</summary>
+    public const string ConfirmationType = "SubscriptionConfirmation";
+}
 
 /// <summary>A message attribute: SNS's DataType (<c>String</c>, <c>Number</c>, <c>Binary</c>, <c>String.Array</c>) and value.</summary>
 public sealed record AttributeValue(string DataType, string? StringValue, byte[]? BinaryValue = null);
@@ -61,6 +79,9 @@ public enum DeliveryOutcome
 /// <summary>The result of one attempt, with what happened in words (the status API and the dead letters show it).</summary>
 public readonly record struct DeliveryResult(DeliveryOutcome Outcome, string Detail)
 {
+    /// <summary>Whether the receiver asked for the subscription to stop (a webhook's 410 Gone): it is disabled.</summary>
+    public bool DisableSubscription { get; init; }
+
     /// <summary>Delivered.</summary>
     public static DeliveryResult Delivered(string detail) => new(DeliveryOutcome.Delivered, detail);
 

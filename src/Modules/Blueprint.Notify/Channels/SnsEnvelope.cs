@@ -21,8 +21,13 @@ public static class SnsEnvelope
         using (var json = new Utf8JsonWriter(buffer))
         {
             json.WriteStartObject();
-            json.WriteString("Type", "Notification");
+            json.WriteString("Type", notification.Type);
             json.WriteString("MessageId", notification.MessageId);
+            if (notification.Token is { } token)
+            {
+                json.WriteString("Token", token);
+            }
+
             json.WriteString("TopicArn", notification.TopicArn);
             if (notification.Subject is { } subject)
             {
@@ -32,6 +37,11 @@ public static class SnsEnvelope
             json.WriteString("Message", notification.Message);
             json.WriteString("Timestamp", Timestamp(notification.Timestamp));
             json.WriteString("SignatureVersion", "1");
+            if (notification.SubscribeUrl is { } subscribeUrl)
+            {
+                json.WriteString("SubscribeURL", subscribeUrl);
+            }
+
             if (unsubscribeUrl is not null)
             {
                 json.WriteString("UnsubscribeURL", unsubscribeUrl);
@@ -61,7 +71,7 @@ public static class SnsEnvelope
     public static byte[] Body(DeliveryRequest request, string? unsubscribeUrl = null)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return request.Subscription.RawMessageDelivery
+        return request.Subscription.RawMessageDelivery && request.Notification.Type == Channels.Notification.NotificationType
             ? Encoding.UTF8.GetBytes(request.Notification.Message)
             : Notification(request.Notification, unsubscribeUrl);
     }
