@@ -36,14 +36,15 @@ public sealed class TestNode : IAsyncDisposable
         DefaultCatalog ?? throw new InvalidOperationException("TestNode.DefaultCatalog is not set: set it in the test assembly (TestCatalog.cs)");
 
     /// <summary>
-    /// Free ports for every listener of <paramref name="catalog"/> that is not optional, by configuration key: what makes
+    /// Free ports for every listener of <paramref name="catalog"/> that is on by default (optional ones that port 0 turns off
+    /// are left off unless their default is a port), by configuration key: what makes
     /// parallel nodes (in-process or as processes) never meet on a port.
     /// </summary>
     public static Dictionary<string, string?> FreeListenerPorts(ModuleCatalog catalog)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         return catalog.Modules.SelectMany(module => module.Listeners)
-            .Where(listener => !listener.OffWhenZero)
+            .Where(listener => !listener.OffWhenZero || listener.DefaultPort != 0)
             .ToDictionary(listener => listener.ConfigKey, _ => (string?)FreePorts.Next().ToString(CultureInfo.InvariantCulture));
     }
 

@@ -214,6 +214,8 @@ public sealed class BlueprintNode : IAsyncDisposable
     /// </summary>
     private static void UseRoutedMiddleware(WebApplication app)
     {
+        // WebSocket upgrades for any module's endpoint (live inboxes, chat); other requests pass with one header check.
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
         app.UseRouting();
         var pipeline = app.Services.GetRequiredService<IOptions<PipelineOptions>>().Value;
         if (app.Services.GetService<Microsoft.AspNetCore.Cors.Infrastructure.ICorsService>() is not null)

@@ -103,7 +103,7 @@ internal static class NotifyEndpoints
         return Results.Ok(new { redriven = count });
     }
 
-    /// <summary>Where an inbox stream starts: after <c>Last-Event-ID</c> or <c>?after=</c>, else at the end (live only).</summary>
+    /// <summary>Where an inbox stream starts: after <c>Last-Event-ID</c> or <c>?after=</c> (-1: from the start), else at the end (live only).</summary>
     private static long? StartOf(HttpRequest request, IEventLog log, int partition)
     {
         var after = request.Headers["Last-Event-ID"].ToString();
@@ -117,7 +117,10 @@ internal static class NotifyEndpoints
             return log.Offsets(PipelineTopics.Inbox, partition).End;
         }
 
-        return long.TryParse(after, NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? Math.Max(id + 1, log.Offsets(PipelineTopics.Inbox, partition).Start) : null;
+        // -1 replays the whole inbox (what the log still keeps).
+        return long.TryParse(after, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var id) && id >= -1
+            ? Math.Max(id + 1, log.Offsets(PipelineTopics.Inbox, partition).Start)
+            : null;
     }
 
     /// <summary>The inbox's partition and where its stream starts; null after answering 400 when the name or the id is not valid.</summary>
@@ -254,9 +257,17 @@ internal static class NotifyEndpoints
             // The client went away.
         }
 
-        if (socket.State == WebSocketState.Open)
+        // Completes the close handshake, whichever side began it.
+        if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
         {
-            await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (WebSocketException)
+            {
+                // The client is gone already.
+            }
         }
 
         await reader.ConfigureAwait(false);
