@@ -1,0 +1,214 @@
+#!/usr/bin/env bash
+# The notify module's embedded MQTT broker measured side by side with Debian's mosquitto, one run on one machine,
+# everything on 127.0.0.1. One load tool (bench/Blueprint.MqttLoad, MQTTnet's client) drives both the same way:
+# SUBSCRIBERS subscribers on one topic and one publisher, each its own connection, payloads of 64 bytes that start with
+# their send time:
+#   flat qos0 / qos1     the publisher as fast as a window of WINDOW publishes in flight allows (QoS 1: unacknowledged);
+#                        WARMUP_SECONDS then SECONDS_PER_ROW measured
+#   rate qos0 / qos1     the publisher paced at RATE messages/s, same timing
+# Each row reports deliveries/s (fan-out: every subscriber's receipt counts) and the latency from send to receipt
+# (p50, p99; one process, one monotonic clock) of the messages sent in the measured window, and how many of those
+# arrived (a broker may drop QoS 0 messages or overflowing queues). The server's CPU (utime + stime from /proc) over each
+# row is recorded too.
+# Blueprint runs as `blueprint run --modules log,notify` (the log module is required by notify); mosquitto with a minimal
+# configuration: a listener on 127.0.0.1, anonymous clients, no persistence, max_queued_messages 10000 (the embedded
+# broker's per-client limit; mosquitto's default is 1000).
+# The rounds are interleaved: ROUNDS rounds, each starting each side afresh and running every row, the side order
+# rotating between rounds; tables give the median of the rounds and each round's ratio. Ratios are Blueprint/mosquitto:
+# above 1 is better for throughput, below 1 is better for latency.
+# Installs mosquitto with apt-get when missing; builds the node and the load tool (Release) before measuring. About
+# 3 minutes with the defaults, after the builds.
+# Usage: bench/notify.sh   (env: SUBSCRIBERS=10, RATE=2000, WINDOW=256, SECONDS_PER_ROW=5, WARMUP_SECONDS=2, ROUNDS=2,
+#                           MQTT=3 (3.1.1) or 5)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+. "$here/lib.sh"
+subscribers=${SUBSCRIBERS:-10}
+rate=${RATE:-2000}
+window=${WINDOW:-256}
+seconds=${SECONDS_PER_ROW:-5}
+warmup=${WARMUP_SECONDS:-2}
+rounds=${ROUNDS:-2}
+mqtt=${MQTT:-3}
+load_dll="$root/bench/Blueprint.MqttLoad/bin/Release/net10.0/Blueprint.MqttLoad.dll"
+work=$(mktemp -d)
+started_pids=()
+cleanup() {
+  local pid
+  for pid in "${started_pids[@]}"; do stop_pid "$pid"; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+fail() { echo "notify.sh: $*" >&2; exit 1; }
+
+for n in "$subscribers" "$rate" "$window" "$seconds" "$warmup" "$rounds"; do
+  [[ "$n" =~ ^[0-9]+$ ]] || { echo "notify.sh: SUBSCRIBERS, RATE, WINDOW, SECONDS_PER_ROW, WARMUP_SECONDS and ROUNDS are whole numbers, got '$n'" >&2; exit 2; }
+done
+[ "$subscribers" -ge 1 ] && [ "$rate" -ge 1 ] && [ "$window" -ge 1 ] && [ "$seconds" -ge 1 ] && [ "$rounds" -ge 1 ] ||
+  { echo "notify.sh: SUBSCRIBERS, RATE, WINDOW, SECONDS_PER_ROW and ROUNDS are at least 1" >&2; exit 2; }
+case "$mqtt" in 3 | 5) ;; *) echo "notify.sh: MQTT is 3 (3.1.1) or 5, got '$mqtt'" >&2; exit 2 ;; esac
+
+require_tools mosquitto:mosquitto
+mosquitto_bin=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+[ -x "$mosquitto_bin" ] || fail "mosquitto is not installed (apt-get install mosquitto)"
+dotnet build -c Release "$root/bench/Blueprint.MqttLoad" -v quiet -nologo >/dev/null ||
+  fail "bench/Blueprint.MqttLoad does not build (dotnet build -c Release bench/Blueprint.MqttLoad)"
+"$here/peers/blueprint.sh" build || fail "the node does not build (dotnet build -c Release src/Blueprint.Node)"
+
+load() { timeout $((warmup + seconds + 120)) dotnet "$load_dll" "$@"; }
+
+clock_ticks=$(getconf CLK_TCK)
+# cpu_seconds PID → the process's user + system CPU so far, in seconds
+cpu_seconds() { awk -v hz="$clock_ticks" '{ printf "%.3f\n", ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+results="$work/results.jsonl" # one line per measurement: {"side","row","round","server_cpu_s","result"}
+: >"$results"
+record() {
+  python3 -c 'import json,sys; print(json.dumps({"side":sys.argv[1],"row":sys.argv[2],"round":int(sys.argv[3]),"server_cpu_s":float(sys.argv[4]),"result":json.loads(sys.argv[5])}))' "$@" >>"$results"
+}
+
+# start_server SIDE DIR → prints "PID PORT" once the server accepts MQTT connections
+start_server() {
+  local side=$1 dir=$2 port pid
+  port=$(free_port)
+  mkdir -p "$dir"
+  case "$side" in
+    blueprint)
+      pid=$("$here/peers/blueprint.sh" start "$(free_port)" "$(free_port)" "$dir" --modules log,notify --kafka-port "$(free_port)" \
+        --log-raft-port "$(free_port)" --sns-port "$(free_port)" --mqtt-port "$port" --smtp-port 0) || return 1
+      ;;
+    mosquitto)
+      printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 10000\nlog_dest stderr\nlog_type error\nlog_type warning\n' \
+        "$port" >"$dir/mosquitto.conf"
+      "$mosquitto_bin" -c "$dir/mosquitto.conf" >"$dir/mosquitto.log" 2>&1 &
+      pid=$!
+      echo "$pid" >"$dir/mosquitto.pid"
+      ;;
+  esac
+  for _ in $(seq 1 100); do
+    mosquitto_pub -h 127.0.0.1 -p "$port" -t bench/ready -n 2>/dev/null && { echo "$pid $port"; return 0; }
+    kill -0 "$pid" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+stop_server() {
+  local side=$1 dir=$2
+  case "$side" in
+    blueprint) "$here/peers/blueprint.sh" stop "$dir" ;;
+    mosquitto) [ -f "$dir/mosquitto.pid" ] && stop_pid "$(cat "$dir/mosquitto.pid")" ;;
+  esac
+}
+
+# forget_pid PID: a stopped server's PID leaves the list the exit trap stops (the number may be reused)
+forget_pid() {
+  local kept=() p
+  for p in "${started_pids[@]}"; do [ "$p" = "$1" ] || kept+=("$p"); done
+  started_pids=("${kept[@]}")
+}
+
+# run_row SIDE ROUND ROW PID -- LOAD ARGS…: one measured row
+run_row() {
+  local side=$1 round=$2 row=$3 pid=$4 before after line
+  shift 5
+  before=$(cpu_seconds "$pid")
+  if ! line=$(load "$@" 2>"$work/load.err"); then
+    line=$(python3 -c 'import json,sys; print(json.dumps({"errors":1,"first_error":sys.argv[1]}))' "$(tail -3 "$work/load.err" | tr '\n' ' ')")
+  fi
+  after=$(cpu_seconds "$pid")
+  record "$side" "$row" "$round" "$(python3 -c "print(max(0.0, $after - $before))")" "$line"
+  echo "  [$(elapsed)] round $round $side $row: $line" >&2
+}
+
+# run_side SIDE ROUND: a fresh server, every row, then the server stopped and its data deleted
+run_side() {
+  local side=$1 round=$2 dir="$work/$1-r$2" started pid port qos
+  if ! started=$(start_server "$side" "$dir"); then
+    record "$side" start "$round" 0 "{\"errors\": 1, \"first_error\": \"$side did not start\"}"
+    echo "  round $round $side: did not start" >&2
+    tail -20 "$dir"/*.log >&2 2>/dev/null || true
+    return 0
+  fi
+  read -r pid port <<<"$started"
+  started_pids+=("$pid")
+  for qos in 0 1; do
+    run_row "$side" "$round" "flat-qos$qos" "$pid" -- --server "127.0.0.1:$port" --mqtt "$mqtt" --qos "$qos" --subscribers "$subscribers" \
+      --rate 0 --window "$window" --seconds "$seconds" --warmup-seconds "$warmup" --topic "bench/flat-$qos"
+    run_row "$side" "$round" "rate-qos$qos" "$pid" -- --server "127.0.0.1:$port" --mqtt "$mqtt" --qos "$qos" --subscribers "$subscribers" \
+      --rate "$rate" --window "$window" --seconds "$seconds" --warmup-seconds "$warmup" --topic "bench/rate-$qos"
+  done
+  stop_server "$side" "$dir"
+  forget_pid "$pid"
+  rm -rf "$dir"
+}
+
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+run_started=$SECONDS
+elapsed() { printf '%d:%02d' $(((SECONDS - run_started) / 60)) $(((SECONDS - run_started) % 60)); }
+sides=(blueprint mosquitto)
+for ((round = 1; round <= rounds; round++)); do
+  for ((i = 0; i < 2; i++)); do run_side "${sides[$(((i + round - 1) % 2))]}" "$round"; done
+done
+load_end=$(cut -d' ' -f1-3 /proc/loadavg)
+
+echo "# notify.sh $(date -u +%F) — $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(. /etc/os-release; echo "$PRETTY_NAME"), .NET $(dotnet --version), mosquitto $("$mosquitto_bin" -h 2>/dev/null | grep -o 'version [0-9.]*' | head -1 | cut -d' ' -f2)"
+echo "# MQTT $([ "$mqtt" = 3 ] && echo 3.1.1 || echo 5), $subscribers subscribers on one topic, 64-byte payloads; flat out with $window publishes in flight, paced at $rate/s; ${seconds} s measured after ${warmup} s warm-up; $rounds interleaved rounds (median); ratios Blueprint/mosquitto; load average at start $load_start, at end $load_end"
+echo
+python3 - "$results" <<'PY'
+import json, statistics, sys
+data = {}
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    data.setdefault((r["side"], r["row"]), []).append(r)
+
+def runs(side, row):
+    return sorted(data.get((side, row), []), key=lambda r: r["round"])
+
+def med(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+def value(side, row, key):
+    return med([r["result"].get(key) for r in runs(side, row) if not r["result"].get("errors")])
+
+def server_cpu(side, row):
+    return med([r["server_cpu_s"] for r in runs(side, row) if not r["result"].get("errors")])
+
+def fmt(v, digits=0):
+    return "" if v is None else f"{v:,.{digits}f}".replace(",", " ")
+
+def ratio(a, b):
+    return f"{a / b:.2f}" if a is not None and b else "n/a"
+
+def round_ratios(row, key):
+    mine = {r["round"]: r["result"].get(key) for r in runs("blueprint", row)}
+    theirs = {r["round"]: r["result"].get(key) for r in runs("mosquitto", row)}
+    return " ".join(ratio(mine.get(k), theirs.get(k)) for k in sorted(set(mine) & set(theirs)))
+
+def arrived(side, row):
+    out = []
+    for r in runs(side, row):
+        res = r["result"]
+        if res.get("expected"):
+            out.append(100.0 * res["delivered"] / res["expected"])
+    return med(out)
+
+rows = [("flat-qos0", "flat out, QoS 0"), ("flat-qos1", "flat out, QoS 1"), ("rate-qos0", "paced, QoS 0"), ("rate-qos1", "paced, QoS 1")]
+print("| row | metric | Blueprint | mosquitto | ratio | ratio per round |")
+print("|---|---|---|---|---|---|")
+for row, title in rows:
+    for key, label, better in [("deliveries_per_s", "deliveries/s", "higher"), ("p50_us", "latency p50, µs", "lower"), ("p99_us", "latency p99, µs", "lower")]:
+        b, m = value("blueprint", row, key), value("mosquitto", row, key)
+        print(f"| {title} | {label} | {fmt(b)} | {fmt(m)} | **{ratio(b, m)}** | {round_ratios(row, key)} |")
+    b, m = arrived("blueprint", row), arrived("mosquitto", row)
+    print(f"| {title} | window's deliveries that arrived, % | {fmt(b, 2)} | {fmt(m, 2)} | | |")
+    b, m = server_cpu("blueprint", row), server_cpu("mosquitto", row)
+    print(f"| {title} | server CPU over the row (warm-up included), s | {fmt(b, 2)} | {fmt(m, 2)} | {ratio(b, m)} | |")
+errors = [r for rs in data.values() for r in rs if r["result"].get("errors")]
+for r in errors:
+    print(f"\nerror: round {r['round']} {r['side']} {r['row']}: {r['result'].get('errors')} failed, first: {r['result'].get('first_error')}")
+sys.exit(1 if errors else 0)
+PY
