@@ -128,8 +128,10 @@ public sealed class NotifyModule : IBlueprintModule
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         var options = endpoints.ServiceProvider.GetRequiredService<IOptions<NotifyOptions>>().Value;
-        var sns = endpoints.ServiceProvider.GetRequiredService<SnsApi>();
-        endpoints.MapMethods("/", [HttpMethods.Get, HttpMethods.Post], sns.HandleAsync).RequireLocalPort(options.SnsPort).DisableAntiforgery();
+        // Resolved per request: the API's services open the data directory, which must wait for the node's validation.
+        endpoints.MapMethods("/", [HttpMethods.Get, HttpMethods.Post], (HttpContext context) => context.RequestServices.GetRequiredService<SnsApi>().HandleAsync(context))
+            .RequireLocalPort(options.SnsPort)
+            .DisableAntiforgery();
         NotifyEndpoints.Map(endpoints);
         MailboxEndpoints.Map(endpoints);
     }
