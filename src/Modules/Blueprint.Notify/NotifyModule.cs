@@ -5,6 +5,7 @@ using Blueprint.Notify.Email;
 using Blueprint.Notify.Http;
 using Blueprint.Notify.Mqtt;
 using Blueprint.Notify.Pipeline;
+using Blueprint.Notify.Product;
 using Blueprint.Notify.Sns;
 using Blueprint.Notify.State;
 using Microsoft.AspNetCore.Builder;
@@ -118,6 +119,10 @@ public sealed class NotifyModule : IBlueprintModule
         services.AddSingleton<IDeliveryChannel, InboxChannel>();
         services.AddSingleton<NotifyPipeline>();
         services.AddHostedService(provider => provider.GetRequiredService<NotifyPipeline>());
+        services.AddSingleton<UserDirectory>();
+        services.AddSingleton<Scheduler>();
+        services.AddHostedService(provider => provider.GetRequiredService<Scheduler>());
+        services.AddSingleton<Sender>();
         services.AddHealthChecks().AddCheck<NotifyHealthCheck>(ModuleName, tags: [ServiceDefaults.ReadyTag]);
         services.AddNotifyMqtt();
         services.AddNotifyEmail();
@@ -133,6 +138,7 @@ public sealed class NotifyModule : IBlueprintModule
             .RequireLocalPort(options.SnsPort)
             .DisableAntiforgery();
         NotifyEndpoints.Map(endpoints);
+        ProductEndpoints.Map(endpoints);
         MailboxEndpoints.Map(endpoints);
     }
 

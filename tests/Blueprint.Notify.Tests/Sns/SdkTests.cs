@@ -39,6 +39,28 @@ public sealed class SdkTests
     }
 
     [Fact]
+    public async Task TopicsAndSubscriptions_SurviveARestart_DeletionsIncluded()
+    {
+        using var data = new TempDirectory("blueprint-notify-state");
+        string kept;
+        await using (var node = await TestNode.StartAsync(data.Path, cancellationToken: Token))
+        {
+            using var sns = node.Sns();
+            kept = (await sns.CreateTopicAsync("kept", Token)).TopicArn;
+            var dropped = (await sns.CreateTopicAsync("dropped", Token)).TopicArn;
+            await sns.SubscribeAsync(new SubscribeRequest { TopicArn = kept, Protocol = "log", Endpoint = "kept-copy" }, Token);
+            var unsubscribed = await sns.SubscribeAsync(new SubscribeRequest { TopicArn = kept, Protocol = "log", Endpoint = "gone-copy" }, Token);
+            await sns.UnsubscribeAsync(unsubscribed.SubscriptionArn, Token);
+            await sns.DeleteTopicAsync(dropped, Token);
+        }
+
+        await using var restarted = await TestNode.StartAsync(data.Path, cancellationToken: Token);
+        using var again = restarted.Sns();
+        Assert.Equal([kept], (await again.ListTopicsAsync(Token)).Topics.Select(topic => topic.TopicArn));
+        Assert.Equal(["kept-copy"], (await again.ListSubscriptionsAsync(Token)).Subscriptions.Select(subscription => subscription.Endpoint));
+    }
+
+    [Fact]
     public async Task AFilterPolicy_RoutesOnlyMatchingMessages_ToItsSubscription()
     {
         await using var node = await TestNode.StartAsync(cancellationToken: Token);

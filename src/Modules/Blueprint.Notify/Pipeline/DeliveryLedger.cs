@@ -38,7 +38,7 @@ public sealed class DeliveryLedger(IEventLog log)
                 foreach (var entry in entries)
                 {
                     var id = Encoding.UTF8.GetString(entry.Key ?? []);
-                    if (entry.Value is null)
+                    if (entry.Value is null or { Length: 0 })
                     {
                         _dead.TryRemove(id, out _);
                     }

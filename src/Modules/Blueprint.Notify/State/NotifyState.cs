@@ -25,6 +25,9 @@ public sealed class NotifyState(IEventLog log, IOptions<NotifyOptions> options, 
     private readonly ConcurrentDictionary<string, TopicRecord> _topics = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SubscriptionRecord> _subscriptions = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, IdempotencyRecord> _idempotency = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, UserRecord> _users = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TemplateRecord> _templates = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ScheduledRecord> _scheduled = new(StringComparer.Ordinal);
 
     /// <inheritdoc />
     public void Dispose() => _writes.Dispose();
@@ -224,13 +227,50 @@ public sealed class NotifyState(IEventLog log, IOptions<NotifyOptions> options, 
     }
 
     /// <summary>Records the first answer to an idempotency key.</summary>
-    public async Task RememberAsync(IdempotencyRecord record, CancellationToken cancellationToken)
+    public Task RememberAsync(IdempotencyRecord record, CancellationToken cancellationToken) => PutAsync("i/", record?.Key, record, cancellationToken);
+
+    /// <summary>A user, or null.</summary>
+    public UserRecord? FindUser(string id) => _users.GetValueOrDefault(id);
+
+    /// <summary>A template, or null.</summary>
+    public TemplateRecord? FindTemplate(string name) => _templates.GetValueOrDefault(name);
+
+    /// <summary>Every message waiting to be published.</summary>
+    public IReadOnlyList<ScheduledRecord> Scheduled => [.. _scheduled.Values.OrderBy(record => record.DueAt)];
+
+    /// <summary>Stores a user (the caller keeps the user's subscriptions in step).</summary>
+    public Task PutUserAsync(UserRecord user, CancellationToken cancellationToken) => PutAsync("u/", user?.Id, user, cancellationToken);
+
+    /// <summary>Deletes a user.</summary>
+    public Task DeleteUserAsync(string id, CancellationToken cancellationToken) => PutAsync<UserRecord>("u/", id, null, cancellationToken);
+
+    /// <summary>Stores a template.</summary>
+    public Task PutTemplateAsync(TemplateRecord template, CancellationToken cancellationToken) => PutAsync("m/", template?.Name, template, cancellationToken);
+
+    /// <summary>Deletes a template.</summary>
+    public Task DeleteTemplateAsync(string name, CancellationToken cancellationToken) => PutAsync<TemplateRecord>("m/", name, null, cancellationToken);
+
+    /// <summary>Stores messages to publish later.</summary>
+    public async Task ScheduleAsync(IReadOnlyList<ScheduledRecord> records, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(record);
+        ArgumentNullException.ThrowIfNull(records);
+        foreach (var record in records)
+        {
+            await PutAsync("d/", record.Id, record, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Forgets a scheduled message once it is published.</summary>
+    public Task UnscheduleAsync(string id, CancellationToken cancellationToken) => PutAsync<ScheduledRecord>("d/", id, null, cancellationToken);
+
+    private async Task PutAsync<T>(string prefix, string? id, T? value, CancellationToken cancellationToken)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(id);
         await _writes.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await WriteAsync("i/" + record.Key, record, cancellationToken).ConfigureAwait(false);
+            await WriteAsync(prefix + id, value, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -249,28 +289,41 @@ public sealed class NotifyState(IEventLog log, IOptions<NotifyOptions> options, 
         Apply(key, bytes);
     }
 
+    private static void Set<T>(ConcurrentDictionary<string, T> map, string key, byte[]? value)
+    {
+        // A tombstone reads back from the log as no value or an empty one; a JSON record is never empty.
+        if (value is null or { Length: 0 })
+        {
+            map.TryRemove(key, out _);
+        }
+        else
+        {
+            map[key] = JsonSerializer.Deserialize<T>(value, Json)!;
+        }
+    }
+
     private void Apply(string key, byte[]? value)
     {
         var name = key[2..];
         switch (key[0])
         {
-            case 't' when value is null:
-                _topics.TryRemove(name, out _);
-                break;
             case 't':
-                _topics[name] = JsonSerializer.Deserialize<TopicRecord>(value, Json)!;
-                break;
-            case 's' when value is null:
-                _subscriptions.TryRemove(name, out _);
+                Set(_topics, name, value);
                 break;
             case 's':
-                _subscriptions[name] = JsonSerializer.Deserialize<SubscriptionRecord>(value, Json)!;
-                break;
-            case 'i' when value is null:
-                _idempotency.TryRemove(name, out _);
+                Set(_subscriptions, name, value);
                 break;
             case 'i':
-                _idempotency[name] = JsonSerializer.Deserialize<IdempotencyRecord>(value, Json)!;
+                Set(_idempotency, name, value);
+                break;
+            case 'u':
+                Set(_users, name, value);
+                break;
+            case 'm':
+                Set(_templates, name, value);
+                break;
+            case 'd':
+                Set(_scheduled, name, value);
                 break;
             default:
                 break;

@@ -43,3 +43,35 @@ public sealed record SubscriptionRecord(
 /// <param name="MessageId">The message id that answer gave.</param>
 /// <param name="At">When it was first answered; kept 24 hours.</param>
 public sealed record IdempotencyRecord(string Key, string MessageId, DateTimeOffset At);
+
+/// <summary>A user of the product API: where each channel reaches them, their data for templates, preferences and quiet hours.</summary>
+/// <param name="Id">The id (1–128 letters, digits, '_', '-', '.', '@').</param>
+/// <param name="Channels">Addresses by channel: <c>email</c>, <c>inbox</c>, <c>http</c>/<c>https</c> (a webhook URL), <c>mqtt</c> (a topic).</param>
+/// <param name="Data">Values templates read as <c>user.*</c>.</param>
+/// <param name="Preferences">Per category, the channels the user turned off (<c>{"billing": ["email"]}</c>).</param>
+/// <param name="QuietHours">Quiet hours, or null: normal and low priority sends wait until they end.</param>
+/// <param name="TimeZone">The IANA time zone of the quiet hours (default UTC).</param>
+public sealed record UserRecord(
+    string Id,
+    Dictionary<string, string> Channels,
+    Dictionary<string, string> Data,
+    Dictionary<string, List<string>> Preferences,
+    QuietHours? QuietHours,
+    string TimeZone);
+
+/// <summary>Quiet hours as local times of day, <c>HH:mm</c>; the span may cross midnight (22:00–07:00).</summary>
+/// <param name="Start">When they begin.</param>
+/// <param name="End">When they end.</param>
+public sealed record QuietHours(string Start, string End);
+
+/// <summary>A template: Liquid (Fluid) texts for the subject and for each channel's body.</summary>
+/// <param name="Name">Its name.</param>
+/// <param name="Subject">The subject (email subject line), or null.</param>
+/// <param name="Bodies">The body per channel; <c>default</c> serves channels without their own.</param>
+public sealed record TemplateRecord(string Name, string? Subject, Dictionary<string, string> Bodies);
+
+/// <summary>A message accepted for later: published when due (a scheduled send, or one held by quiet hours).</summary>
+/// <param name="Id">Its id (the message id it will be published with).</param>
+/// <param name="DueAt">When it is published.</param>
+/// <param name="Message">The message, as JSON of the pipeline's accepted record.</param>
+public sealed record ScheduledRecord(string Id, DateTimeOffset DueAt, string Message);

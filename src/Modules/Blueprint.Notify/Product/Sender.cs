@@ -1,0 +1,100 @@
+using System.Text.Json;
+using Blueprint.Notify.Channels;
+using Blueprint.Notify.Pipeline;
+using Blueprint.Notify.State;
+
+namespace Blueprint.Notify.Product;
+
+/// <summary>
+/// Sends a template to users: renders the subject and each channel's body per user, then publishes one message per user
+/// to the user's topic (a body per protocol, with <c>category</c> and <c>priority</c> attributes the preferences filter
+/// on) — now, or when due: at <c>sendAt</c>, and for normal and low priority not before the user's quiet hours end.
+/// </summary>
+public sealed class Sender(NotifyState state, Publisher publisher, Scheduler scheduler, TimeProvider time)
+{
+    /// <summary>The priorities: <c>high</c> ignores quiet hours; <c>normal</c> and <c>low</c> wait for them to end.</summary>
+    public static readonly IReadOnlyList<string> Priorities = ["high", "normal", "low"];
+
+    /// <summary>The most users one send may name.</summary>
+    public const int MaxUsers = 1000;
+
+    /// <summary>What became of one user's message.</summary>
+    /// <param name="User">The user.</param>
+    /// <param name="MessageId">The message id.</param>
+    /// <param name="DueAt">When it is published, when later than now.</param>
+    public sealed record Sent(string User, string MessageId, DateTimeOffset? DueAt);
+
+    /// <summary>A send that cannot be made, with why.</summary>
+    public sealed class SendException(int status, string message) : Exception(message)
+    {
+        /// <summary>The HTTP status to answer.</summary>
+        public int Status { get; } = status;
+    }
+
+    /// <summary>Renders, checks and accepts (or schedules) one message per user; nothing is accepted when any user's message is refused.</summary>
+    public async Task<IReadOnlyList<Sent>> SendAsync(
+        IReadOnlyList<string> users, string templateName, string category, string priority, JsonElement data, DateTimeOffset? sendAt, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(users);
+        if (users.Count is 0 or > MaxUsers)
+        {
+            throw new SendException(400, $"name 1 to {MaxUsers} users");
+        }
+
+        if (!Priorities.Contains(priority))
+        {
+            throw new SendException(400, $"priority must be one of {string.Join(", ", Priorities)}");
+        }
+
+        var unknown = users.Where(id => state.FindUser(id) is null).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new SendException(400, $"unknown users: {string.Join(", ", unknown)}");
+        }
+
+        var template = state.FindTemplate(templateName) ?? throw new SendException(404, $"there is no template '{templateName}'");
+        var now = time.GetUtcNow();
+        var messages = new List<(string User, AcceptedMessage Message, DateTimeOffset Due)>();
+        foreach (var id in users.Distinct(StringComparer.Ordinal))
+        {
+            var user = state.FindUser(id)!;
+            var bodies = new Dictionary<string, string>(StringComparer.Ordinal);
+            string Body(string channel) => Templates.Render(template.Bodies.GetValueOrDefault(channel) ?? template.Bodies.GetValueOrDefault("default") ?? template.Bodies.Values.First(), user, data);
+            bodies["default"] = Body("default");
+            bodies["email"] = Body("email");
+            bodies["inbox"] = Body("inbox");
+            bodies["mqtt"] = Body("mqtt");
+            bodies["http"] = bodies["https"] = Body("webhook");
+            var subject = template.Subject is { } text ? Templates.Render(text, user, data).Trim() : null;
+            var attributes = new Dictionary<string, AttributeValue>(StringComparer.Ordinal)
+            {
+                ["category"] = new("String", category),
+                ["priority"] = new("String", priority),
+                ["user"] = new("String", id),
+            };
+            var message = publisher.Create(state.TopicArn(UserDirectory.TopicOf(id)), JsonSerializer.Serialize(bodies), subject is { Length: > 0 } ? subject : null, "json", attributes);
+            if (publisher.Check(message.Message, message.Subject, "json", attributes) is { } refused)
+            {
+                throw new SendException(400, $"the message for {id} is refused: {refused}");
+            }
+
+            var due = sendAt is { } at && at > now ? at : now;
+            if (priority != "high")
+            {
+                due = QuietHoursRule.Release(due, user.QuietHours, user.TimeZone);
+            }
+
+            messages.Add((id, message, due));
+        }
+
+        var immediate = messages.Where(pair => pair.Due <= now).Select(pair => pair.Message).ToList();
+        if (immediate.Count > 0)
+        {
+            await publisher.AcceptAsync(immediate, cancellationToken).ConfigureAwait(false);
+        }
+
+        var later = messages.Where(pair => pair.Due > now).ToList();
+        await scheduler.ScheduleAsync([.. later.Select(pair => (pair.Message, pair.Due))], cancellationToken).ConfigureAwait(false);
+        return [.. messages.Select(pair => new Sent(pair.User, pair.Message.MessageId, pair.Due > now ? pair.Due : null))];
+    }
+}
