@@ -11,6 +11,7 @@ using Blueprint.Notify.State;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -132,10 +133,13 @@ public sealed class NotifyModule : IBlueprintModule
     public void MapEndpoints(IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
-        var options = endpoints.ServiceProvider.GetRequiredService<IOptions<NotifyOptions>>().Value;
+        // The port from configuration as is: reading the options here would validate them before the node's start,
+        // which reports every module's bad settings together.
+        var snsPort = SnsListener.ConfiguredPort(endpoints.ServiceProvider.GetRequiredService<IConfiguration>()) ?? SnsListener.DefaultPort;
+
         // Resolved per request: the API's services open the data directory, which must wait for the node's validation.
         endpoints.MapMethods("/", [HttpMethods.Get, HttpMethods.Post], (HttpContext context) => context.RequestServices.GetRequiredService<SnsApi>().HandleAsync(context))
-            .RequireLocalPort(options.SnsPort)
+            .RequireLocalPort(snsPort)
             .DisableAntiforgery();
         NotifyEndpoints.Map(endpoints);
         ProductEndpoints.Map(endpoints);
