@@ -137,9 +137,11 @@ public sealed class NotifyModule : IBlueprintModule
         // which reports every module's bad settings together.
         var snsPort = SnsListener.ConfiguredPort(endpoints.ServiceProvider.GetRequiredService<IConfiguration>()) ?? SnsListener.DefaultPort;
 
-        // Resolved per request: the API's services open the data directory, which must wait for the node's validation.
+        // Ordered first: on the SNS port a GET / (a receiver following its SubscribeURL) must not also match the node's home
+        // page, which is not pinned to a port. Resolved per request: the API's services open the data directory, which must wait for the node's validation.
         endpoints.MapMethods("/", [HttpMethods.Get, HttpMethods.Post], (HttpContext context) => context.RequestServices.GetRequiredService<SnsApi>().HandleAsync(context))
             .RequireLocalPort(snsPort)
+            .WithOrder(-1)
             .DisableAntiforgery();
         NotifyEndpoints.Map(endpoints);
         ProductEndpoints.Map(endpoints);

@@ -53,6 +53,32 @@ public sealed class WebhookDeliveryTests
     }
 
     [Fact]
+    public async Task FollowingTheSubscribeUrl_ConfirmsTheSubscription()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync(Token);
+        await using var node = await TestNode.StartAsync(cancellationToken: Token);
+        using var sns = node.Sns();
+        var topic = (await sns.CreateTopicAsync("by-url", Token)).TopicArn;
+        await sns.SubscribeAsync(new SubscribeRequest { TopicArn = topic, Protocol = "http", Endpoint = receiver.Url("/url") }, Token);
+        var confirmation = await Eventually.ValueAsync(
+            () => Task.FromResult(receiver.Of("/url").FirstOrDefault()),
+            found => found is not null,
+            Deadline,
+            _ => "the SubscriptionConfirmation",
+            Token);
+        using var body = JsonDocument.Parse(confirmation!.Body);
+
+        using var http = new HttpClient();
+        var answer = await http.GetAsync(new Uri(body.RootElement.GetProperty("SubscribeURL").GetString()!), Token);
+        var xml = await answer.Content.ReadAsStringAsync(Token);
+
+        Assert.True(answer.IsSuccessStatusCode, xml);
+        Assert.Contains("<ConfirmSubscriptionResponse", xml, StringComparison.Ordinal);
+        var subscription = Assert.Single((await sns.ListSubscriptionsByTopicAsync(topic, Token)).Subscriptions);
+        Assert.StartsWith(topic + ":", subscription.SubscriptionArn, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AnUnconfirmedWebhook_GetsNothingButItsConfirmation()
     {
         await using var receiver = await WebhookReceiver.StartAsync(Token);

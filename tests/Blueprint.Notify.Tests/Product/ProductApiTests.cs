@@ -101,6 +101,34 @@ public sealed class ProductApiTests
     }
 
     [Fact]
+    public async Task ADigest_CollectsTheSendsOfItsWindow_IntoOneMessage()
+    {
+        await using var node = await TestNode.StartAsync(cancellationToken: Token);
+        await PutAsync(node, "/api/notify/templates/activity", new
+        {
+            bodies = new Dictionary<string, string> { ["default"] = "{{ data.count }} new:{% for item in data.items %} {{ item.what }}{% endfor %}" },
+        });
+        await PutAsync(node, "/api/notify/users/gina", new { channels = new Dictionary<string, string> { ["inbox"] = "gina" } });
+
+        var first = await SendAsync(node, new { users = new[] { "gina" }, template = "activity", category = "social", digest = "2s", data = new { what = "like" } });
+        await SendAsync(node, new { users = new[] { "gina" }, template = "activity", category = "social", digest = "2s", data = new { what = "comment" } });
+        await SendAsync(node, new { users = new[] { "gina" }, template = "activity", category = "social", digest = "2s", data = new { what = "follow" } });
+        var pending = await node.Http.GetFromJsonAsync<JsonElement>("/api/notify/scheduled", Token);
+
+        Assert.True(first.GetProperty("messages")[0].GetProperty("dueAt").ValueKind == JsonValueKind.String);
+        var open = Assert.Single(pending.GetProperty("digests").EnumerateArray());
+        Assert.Equal(3, open.GetProperty("items").GetInt32());
+        Assert.Equal(["3 new: like comment follow"], await InboxAsync(node, "gina", 1));
+        await Eventually.TrueAsync(
+            async () => (await node.Http.GetFromJsonAsync<JsonElement>("/api/notify/scheduled", Token)).GetProperty("digests").GetArrayLength() == 0,
+            Deadline,
+            () => "the digest closed",
+            Token);
+        var badWindow = await node.Http.PostAsJsonAsync("/api/notify/send", new { users = new[] { "gina" }, template = "activity", digest = "a while" }, Token);
+        Assert.Equal(HttpStatusCode.BadRequest, badWindow.StatusCode);
+    }
+
+    [Fact]
     public async Task BadTemplatesUsersAndSends_GetProblemDetails_AndAcceptNothing()
     {
         await using var node = await TestNode.StartAsync(cancellationToken: Token);

@@ -17,7 +17,7 @@ internal static class ProductEndpoints
     internal sealed record TemplateBody(string? Subject, Dictionary<string, string>? Bodies);
 
     /// <summary>A send.</summary>
-    internal sealed record SendBody(List<string>? Users, string? Template, string? Category, string? Priority, JsonElement Data, DateTimeOffset? SendAt);
+    internal sealed record SendBody(List<string>? Users, string? Template, string? Category, string? Priority, JsonElement Data, DateTimeOffset? SendAt, string? Digest);
 
     /// <summary>Maps <c>/api/notify/users</c>, <c>/api/notify/templates</c> and <c>/api/notify/send</c>.</summary>
     public static void Map(IEndpointRouteBuilder endpoints)
@@ -40,7 +40,11 @@ internal static class ProductEndpoints
             return Results.NoContent();
         });
         api.MapPost("/send", SendAsync);
-        api.MapGet("/scheduled", (NotifyState state) => Results.Ok(new { scheduled = state.Scheduled.Select(record => new { messageId = record.Id, dueAt = record.DueAt }) }));
+        api.MapGet("/scheduled", (NotifyState state) => Results.Ok(new
+        {
+            scheduled = state.Scheduled.Select(record => new { messageId = record.Id, dueAt = record.DueAt }),
+            digests = state.Digests.Select(record => new { user = record.User, category = record.Category, dueAt = record.DueAt, items = record.Items.Count }),
+        }));
     }
 
     private static IResult Problem(int status, string title, string detail) => Results.Problem(detail: detail, statusCode: status, title: title);
@@ -115,9 +119,20 @@ internal static class ProductEndpoints
             return Problem(StatusCodes.Status400BadRequest, "Invalid send", "name a template");
         }
 
+        TimeSpan? digest = null;
+        if (body.Digest is { } window)
+        {
+            if (NotifyOptions.ParseDelays(window) is not [var parsed])
+            {
+                return Problem(StatusCodes.Status400BadRequest, "Invalid send", "digest is one window such as 10m or 1h (from 10ms to 24h)");
+            }
+
+            digest = parsed;
+        }
+
         try
         {
-            var sent = await sender.SendAsync(body.Users ?? [], template, body.Category ?? "general", body.Priority ?? "normal", body.Data, body.SendAt, cancellationToken).ConfigureAwait(false);
+            var sent = await sender.SendAsync(body.Users ?? [], template, body.Category ?? "general", body.Priority ?? "normal", body.Data, body.SendAt, digest, cancellationToken).ConfigureAwait(false);
             return Results.Json(new { messages = sent }, statusCode: StatusCodes.Status202Accepted);
         }
         catch (Sender.SendException e)

@@ -1,18 +1,19 @@
 using System.Text.Json;
 using Blueprint.Notify.Pipeline;
 using Blueprint.Notify.State;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Blueprint.Notify.Product;
 
 /// <summary>
-/// Publishes messages when they are due (scheduled sends, sends held by quiet hours). Each waits in the state's log
+/// Publishes messages when they are due (scheduled sends, sends held by quiet hours) and closes digests whose window ended. Each waits in the state's log
 /// topic, so it survives a restart; it is published, then forgotten — a crash between the two publishes it again with
 /// the same message id, which receivers de-duplicate. Checked at least every second, so a send is at most about a
 /// second late.
 /// </summary>
-public sealed partial class Scheduler(NotifyState state, Publisher publisher, TimeProvider time, ILogger<Scheduler> logger) : BackgroundService
+public sealed partial class Scheduler(NotifyState state, Publisher publisher, IServiceProvider services, TimeProvider time, ILogger<Scheduler> logger) : BackgroundService
 {
     private static readonly TimeSpan Tick = TimeSpan.FromSeconds(1);
 
@@ -40,6 +41,9 @@ public sealed partial class Scheduler(NotifyState state, Publisher publisher, Ti
                     await publisher.AcceptAsync([message with { Timestamp = now }], stoppingToken).ConfigureAwait(false);
                     await state.UnscheduleAsync(due.Id, stoppingToken).ConfigureAwait(false);
                 }
+
+                // The sender renders digests and needs this scheduler for quiet hours: resolved here, not injected.
+                await services.GetRequiredService<Sender>().FlushDigestsAsync(stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

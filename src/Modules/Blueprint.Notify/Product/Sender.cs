@@ -18,6 +18,53 @@ public sealed class Sender(NotifyState state, Publisher publisher, Scheduler sch
     /// <summary>The most users one send may name.</summary>
     public const int MaxUsers = 1000;
 
+    /// <summary>The largest data of one send into a digest, in characters of JSON.</summary>
+    public const int MaxDigestItemChars = 16 * 1024;
+
+    /// <summary>
+    /// Publishes the digests whose window has closed: each user's template rendered with <c>data.items</c> (every send's
+    /// data) and <c>data.count</c>, held by quiet hours as any send. A digest too long for one message is split in halves.
+    /// </summary>
+    public async Task FlushDigestsAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        foreach (var digest in state.Digests.TakeWhile(record => record.DueAt <= now).ToList())
+        {
+            if (state.FindUser(digest.User) is { } user && state.FindTemplate(digest.Template) is { } template)
+            {
+                await PublishDigestAsync(user, template, digest, digest.Items, now, cancellationToken).ConfigureAwait(false);
+            }
+
+            await state.CloseDigestAsync(digest.Key, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task PublishDigestAsync(UserRecord user, TemplateRecord template, DigestRecord digest, List<string> items, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        AcceptedMessage message;
+        try
+        {
+            using var data = JsonDocument.Parse($"{{\"count\": {items.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)}, \"items\": [{string.Join(',', items)}]}}");
+            message = Compose(user, template, digest.Category, digest.Priority, data.RootElement);
+        }
+        catch (SendException) when (items.Count > 1)
+        {
+            await PublishDigestAsync(user, template, digest, items[..(items.Count / 2)], now, cancellationToken).ConfigureAwait(false);
+            await PublishDigestAsync(user, template, digest, items[(items.Count / 2)..], now, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var due = digest.Priority == "high" ? now : QuietHoursRule.Release(now, user.QuietHours, user.TimeZone);
+        if (due > now)
+        {
+            await scheduler.ScheduleAsync([(message, due)], cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await publisher.AcceptAsync([message], cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>What became of one user's message.</summary>
     /// <param name="User">The user.</param>
     /// <param name="MessageId">The message id.</param>
@@ -33,7 +80,7 @@ public sealed class Sender(NotifyState state, Publisher publisher, Scheduler sch
 
     /// <summary>Renders, checks and accepts (or schedules) one message per user; nothing is accepted when any user's message is refused.</summary>
     public async Task<IReadOnlyList<Sent>> SendAsync(
-        IReadOnlyList<string> users, string templateName, string category, string priority, JsonElement data, DateTimeOffset? sendAt, CancellationToken cancellationToken)
+        IReadOnlyList<string> users, string templateName, string category, string priority, JsonElement data, DateTimeOffset? sendAt, TimeSpan? digest, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(users);
         if (users.Count is 0 or > MaxUsers)
@@ -54,30 +101,29 @@ public sealed class Sender(NotifyState state, Publisher publisher, Scheduler sch
 
         var template = state.FindTemplate(templateName) ?? throw new SendException(404, $"there is no template '{templateName}'");
         var now = time.GetUtcNow();
+        if (digest is { } window)
+        {
+            var item = data.ValueKind == JsonValueKind.Undefined ? "{}" : data.GetRawText();
+            if (item.Length > MaxDigestItemChars)
+            {
+                throw new SendException(400, $"a digested send's data is at most {MaxDigestItemChars} characters of JSON");
+            }
+
+            var collected = new List<Sent>();
+            foreach (var id in users.Distinct(StringComparer.Ordinal))
+            {
+                var open = await state.AddToDigestAsync(id, category, templateName, priority, item, window, cancellationToken).ConfigureAwait(false);
+                collected.Add(new Sent(id, "", open.DueAt));
+            }
+
+            return collected;
+        }
+
         var messages = new List<(string User, AcceptedMessage Message, DateTimeOffset Due)>();
         foreach (var id in users.Distinct(StringComparer.Ordinal))
         {
             var user = state.FindUser(id)!;
-            var bodies = new Dictionary<string, string>(StringComparer.Ordinal);
-            string Body(string channel) => Templates.Render(template.Bodies.GetValueOrDefault(channel) ?? template.Bodies.GetValueOrDefault("default") ?? template.Bodies.Values.First(), user, data);
-            bodies["default"] = Body("default");
-            bodies["email"] = Body("email");
-            bodies["inbox"] = Body("inbox");
-            bodies["mqtt"] = Body("mqtt");
-            bodies["http"] = bodies["https"] = Body("webhook");
-            var subject = template.Subject is { } text ? Templates.Render(text, user, data).Trim() : null;
-            var attributes = new Dictionary<string, AttributeValue>(StringComparer.Ordinal)
-            {
-                ["category"] = new("String", category),
-                ["priority"] = new("String", priority),
-                ["user"] = new("String", id),
-            };
-            var message = publisher.Create(state.TopicArn(UserDirectory.TopicOf(id)), JsonSerializer.Serialize(bodies), subject is { Length: > 0 } ? subject : null, "json", attributes);
-            if (publisher.Check(message.Message, message.Subject, "json", attributes) is { } refused)
-            {
-                throw new SendException(400, $"the message for {id} is refused: {refused}");
-            }
-
+            var message = Compose(user, template, category, priority, data);
             var due = sendAt is { } at && at > now ? at : now;
             if (priority != "high")
             {
@@ -96,5 +142,36 @@ public sealed class Sender(NotifyState state, Publisher publisher, Scheduler sch
         var later = messages.Where(pair => pair.Due > now).ToList();
         await scheduler.ScheduleAsync([.. later.Select(pair => (pair.Message, pair.Due))], cancellationToken).ConfigureAwait(false);
         return [.. messages.Select(pair => new Sent(pair.User, pair.Message.MessageId, pair.Due > now ? pair.Due : null))];
+    }
+
+    /// <summary>
+    /// The message of one user: the subject and each channel's body rendered for them, as a body per protocol, with the
+    /// category, priority and user as attributes. Throws <see cref="SendException"/> when it is refused (too long).
+    /// </summary>
+    public AcceptedMessage Compose(UserRecord user, TemplateRecord template, string category, string priority, JsonElement data)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        ArgumentNullException.ThrowIfNull(template);
+        var bodies = new Dictionary<string, string>(StringComparer.Ordinal);
+        string Body(string channel) => Templates.Render(template.Bodies.GetValueOrDefault(channel) ?? template.Bodies.GetValueOrDefault("default") ?? template.Bodies.Values.First(), user, data);
+        bodies["default"] = Body("default");
+        bodies["email"] = Body("email");
+        bodies["inbox"] = Body("inbox");
+        bodies["mqtt"] = Body("mqtt");
+        bodies["http"] = bodies["https"] = Body("webhook");
+        var subject = template.Subject is { } text ? Templates.Render(text, user, data).Trim() : null;
+        var attributes = new Dictionary<string, AttributeValue>(StringComparer.Ordinal)
+        {
+            ["category"] = new("String", category),
+            ["priority"] = new("String", priority),
+            ["user"] = new("String", user.Id),
+        };
+        var message = publisher.Create(state.TopicArn(UserDirectory.TopicOf(user.Id)), JsonSerializer.Serialize(bodies), subject is { Length: > 0 } ? subject : null, "json", attributes);
+        if (publisher.Check(message.Message, message.Subject, "json", attributes) is { } refused)
+        {
+            throw new SendException(400, $"the message for {user.Id} is refused: {refused}");
+        }
+
+        return message;
     }
 }

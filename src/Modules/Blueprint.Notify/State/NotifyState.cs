@@ -17,6 +17,9 @@ public sealed class NotifyState(IEventLog log, IOptions<NotifyOptions> options, 
     /// <summary>The compacted log topic holding the state.</summary>
     public const string Topic = "__notify_state";
 
+    /// <summary>The most sends one digest collects; a full digest is sent at once.</summary>
+    public const int MaxDigestItems = 1000;
+
     /// <summary>How long an idempotency key's first answer is kept.</summary>
     public static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(24);
 
@@ -28,6 +31,7 @@ public sealed class NotifyState(IEventLog log, IOptions<NotifyOptions> options, 
     private readonly ConcurrentDictionary<string, UserRecord> _users = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, TemplateRecord> _templates = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ScheduledRecord> _scheduled = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DigestRecord> _digests = new(StringComparer.Ordinal);
 
     /// <inheritdoc />
     public void Dispose() => _writes.Dispose();
@@ -260,6 +264,37 @@ public sealed class NotifyState(IEventLog log, IOptions<NotifyOptions> options, 
         }
     }
 
+    /// <summary>Every digest being collected, soonest first.</summary>
+    public IReadOnlyList<DigestRecord> Digests => [.. _digests.Values.OrderBy(record => record.DueAt)];
+
+    /// <summary>Adds one send's data to the digest of its user and category, opening the digest (due after <paramref name="window"/>) when none is open.</summary>
+    public async Task<DigestRecord> AddToDigestAsync(string user, string category, string template, string priority, string item, TimeSpan window, CancellationToken cancellationToken)
+    {
+        var key = $"{user}/{category}";
+        await _writes.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var digest = _digests.TryGetValue(key, out var open)
+                ? open with { Items = [.. open.Items, item] }
+                : new DigestRecord(key, user, category, template, priority, time.GetUtcNow() + window, [item]);
+            if (digest.Items.Count >= MaxDigestItems)
+            {
+                // A full digest closes now rather than grow without bound.
+                digest = digest with { DueAt = time.GetUtcNow() };
+            }
+
+            await WriteAsync("g/" + key, digest, cancellationToken).ConfigureAwait(false);
+            return digest;
+        }
+        finally
+        {
+            _writes.Release();
+        }
+    }
+
+    /// <summary>Closes a digest once it is published.</summary>
+    public Task CloseDigestAsync(string key, CancellationToken cancellationToken) => PutAsync<DigestRecord>("g/", key, null, cancellationToken);
+
     /// <summary>Forgets a scheduled message once it is published.</summary>
     public Task UnscheduleAsync(string id, CancellationToken cancellationToken) => PutAsync<ScheduledRecord>("d/", id, null, cancellationToken);
 
@@ -324,6 +359,9 @@ public sealed class NotifyState(IEventLog log, IOptions<NotifyOptions> options, 
                 break;
             case 'd':
                 Set(_scheduled, name, value);
+                break;
+            case 'g':
+                Set(_digests, name, value);
                 break;
             default:
                 break;

@@ -75,3 +75,13 @@ public sealed record TemplateRecord(string Name, string? Subject, Dictionary<str
 /// <param name="DueAt">When it is published.</param>
 /// <param name="Message">The message, as JSON of the pipeline's accepted record.</param>
 public sealed record ScheduledRecord(string Id, DateTimeOffset DueAt, string Message);
+
+/// <summary>A digest being collected: the sends of one category to one user within a window, sent as one message when it closes.</summary>
+/// <param name="Key">The user and the category.</param>
+/// <param name="User">The user.</param>
+/// <param name="Category">The category.</param>
+/// <param name="Template">The template the digest is rendered with (its <c>data.items</c> are the sends' data, <c>data.count</c> their number).</param>
+/// <param name="Priority">The priority of the digest (the first send's).</param>
+/// <param name="DueAt">When the window closes (set by the first send).</param>
+/// <param name="Items">Each send's data, as JSON.</param>
+public sealed record DigestRecord(string Key, string User, string Category, string Template, string Priority, DateTimeOffset DueAt, List<string> Items);
