@@ -16,6 +16,7 @@ public static class ExperimentCatalog
         new EvictionExperiment(),
         new CachePatternsExperiment(),
         new LocalVsDistributedCacheExperiment(),
+        new NotificationFanOutExperiment(),
     ];
 
     /// <summary>Finds an experiment by name (case-insensitive).</summary>
