@@ -16,7 +16,7 @@ namespace Blueprint.Lab.Experiments;
 /// <summary>
 /// Delivery latency of one topic's notifications as its fan-out grows: a <c>blueprint run --modules log,notify</c> node
 /// process, topics and subscriptions made over its SNS-compatible API, every subscriber an <c>http</c> webhook on one
-/// Kestrel receiver in the lab process (each confirmed with ConfirmSubscription and the token of the SubscribeURL it was sent). A message is published
+/// Kestrel receiver in the lab process (each confirmed by a GET on the SubscribeURL it was sent). A message is published
 /// with SNS Publish; the time from the call to its first and to its last webhook arrival is measured per message.
 /// </summary>
 public sealed class NotificationFanOutExperiment : AsyncExperiment
@@ -81,12 +81,10 @@ public sealed class NotificationFanOutExperiment : AsyncExperiment
             urls[i] = await receiver.Confirmations.ReadAsync(confirming.Token).ConfigureAwait(false);
         }
 
-        // A GET on the SubscribeURL answers 500 (the API reads a form body it does not have), so its query goes as a
-        // POSTed form: the same ConfirmSubscription call an SDK makes.
+        // Each is confirmed as a receiver would: a GET on its SubscribeURL (SNS's ConfirmSubscription with the token).
         foreach (string url in urls)
         {
-            using StringContent form = new(new Uri(url).Query.TrimStart('?'), System.Text.Encoding.UTF8, "application/x-www-form-urlencoded");
-            using HttpResponseMessage response = await sns.PostAsync(new Uri("/", UriKind.Relative), form, cancellationToken).ConfigureAwait(false);
+            using HttpResponseMessage response = await sns.GetAsync(new Uri(url), cancellationToken).ConfigureAwait(false);
             string body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
             _ = response.IsSuccessStatusCode ? body : throw new InvalidOperationException($"confirming {url} answered {(int)response.StatusCode}: {body}");
         }
@@ -159,7 +157,7 @@ public sealed class NotificationFanOutExperiment : AsyncExperiment
                 Fmt.Int(row.FanOut), $"{Fmt.Int(row.Delivered)} of {Fmt.Int(row.Expected)}", Fmt.Int(row.Duplicates), Fmt.Num(row.FirstP50Ms, 1), Fmt.Num(row.FirstP99Ms, 1),
                 Fmt.Num(row.LastP50Ms, 1), Fmt.Num(row.LastP99Ms, 1), Fmt.Int((long)row.DeliveriesPerSecond)])]);
         string summary = $"A blueprint node process (--modules log,notify, its default delivery concurrency) with one topic per fan-out ({fanOuts}); every "
-            + "subscriber is an http webhook on one Kestrel receiver in the lab process, confirmed by ConfirmSubscription with its SubscribeURL's token. Each message is published "
+            + "subscriber is an http webhook on one Kestrel receiver in the lab process, confirmed by a GET on its SubscribeURL. Each message is published "
             + "with SNS Publish and the next one only after every delivery arrived; times run from the Publish call (which returns once the message is "
             + "durable) to the first and to the last webhook request. Deliveries/s is the deliveries over the summed time to last delivery.";
         PlotSpec plot = new("Publish → delivery as fan-out grows", "subscribers", "ms (p50)",
