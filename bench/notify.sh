@@ -59,9 +59,6 @@ dotnet build -c Release "$root/bench/Blueprint.MqttLoad" -v quiet -nologo >/dev/
 
 load() { timeout $((warmup + seconds + 120)) dotnet "$load_dll" "$@"; }
 
-clock_ticks=$(getconf CLK_TCK)
-# cpu_seconds PID → the process's user + system CPU so far, in seconds
-cpu_seconds() { awk -v hz="$clock_ticks" '{ printf "%.3f\n", ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
 results="$work/results.jsonl" # one line per measurement: {"side","row","round","server_cpu_s","result"}
 : >"$results"
@@ -103,12 +100,6 @@ stop_server() {
   esac
 }
 
-# forget_pid PID: a stopped server's PID leaves the list the exit trap stops (the number may be reused)
-forget_pid() {
-  local kept=() p
-  for p in "${started_pids[@]}"; do [ "$p" = "$1" ] || kept+=("$p"); done
-  started_pids=("${kept[@]}")
-}
 
 # run_row SIDE ROUND ROW PID -- LOAD ARGS…: one measured row
 run_row() {
