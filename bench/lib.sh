@@ -3,6 +3,20 @@
 # A free TCP port on 127.0.0.1.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
+# has LIST ITEM: whether the comma list LIST holds ITEM.
+has() { case ",$1," in *,"$2",*) return 0 ;; *) return 1 ;; esac; }
+
+# cpu_seconds PID → the process's user + system CPU so far, in seconds (0 once it is gone)
+cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f\n", ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+# forget_pid PID: a stopped server's PID leaves the caller's started_pids array, the list its exit trap stops (the
+# number may be reused).
+forget_pid() {
+  local kept=() p
+  for p in "${started_pids[@]}"; do [ "$p" = "$1" ] || kept+=("$p"); done
+  started_pids=("${kept[@]}")
+}
+
 # SIGTERM to a PID this script started (nothing when empty), then up to 10 s for it to exit.
 stop_pid() {
   [ -n "$1" ] || return 0

@@ -76,7 +76,6 @@ done
 for s in ${sides//,/ }; do
   case "$s" in blueprint | redis | nats) ;; *) echo "log.sh: SIDES takes blueprint, redis and nats, got '$s'" >&2; exit 2 ;; esac
 done
-has() { case ",$1," in *,"$2",*) return 0 ;; *) return 1 ;; esac; }
 
 "$here/peers/redis.sh" install
 "$here/peers/nats.sh" install
@@ -91,9 +90,6 @@ load() { timeout $((latency_seconds + seconds + warmup + 300)) dotnet "$load_dll
 # field JSON NAME → the field's value ("" when absent or null)
 field() { python3 -c 'import json,sys; v=json.loads(sys.argv[1]).get(sys.argv[2]); print("" if v is None else v)' "$1" "$2"; }
 
-clock_ticks=$(getconf CLK_TCK)
-# cpu_seconds PID → the process's user + system CPU so far, in seconds
-cpu_seconds() { awk -v hz="$clock_ticks" '{ printf "%.3f\n", ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
 results="$work/results.jsonl" # one line per measurement: {"class","side","row","round","server_cpu_s","result"}
 : >"$results"
@@ -181,12 +177,6 @@ run_side() {
   rm -rf "$dir"
 }
 
-# forget_pid PID: a stopped server's PID leaves the list the exit trap stops (the number may be reused)
-forget_pid() {
-  local kept=() p
-  for p in "${started_pids[@]}"; do [ "$p" = "$1" ] || kept+=("$p"); done
-  started_pids=("${kept[@]}")
-}
 
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 run_started=$SECONDS

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
+using Blueprint.Bench;
 using HdrHistogram;
 using MQTTnet;
 using MQTTnet.Formatter;
@@ -34,9 +35,6 @@ internal static class FanOut
     /// <summary>How long the run waits after the publisher stops for deliveries still on their way.</summary>
     public static readonly TimeSpan Drain = TimeSpan.FromSeconds(10);
 
-    /// <summary>The longest latency recorded, in microseconds (longer ones are clamped to it).</summary>
-    private const long LatencyMicrosecondsMax = 60_000_000;
-
     /// <summary>Runs the load.</summary>
     public static async Task<FanOutResult> RunAsync(LoadOptions options, CancellationToken cancellationToken)
     {
@@ -63,7 +61,7 @@ internal static class FanOut
             var to = from + (long)(options.Duration.TotalSeconds * Stopwatch.Frequency);
             foreach (var subscriber in subscribers)
             {
-                subscriber.Measure(from, to);
+                subscriber.Window.Set(from, to);
             }
 
             using var publishing = new Publisher(publisher, options);
@@ -76,10 +74,10 @@ internal static class FanOut
                 await Task.Delay(10, cancellationToken).ConfigureAwait(false);
             }
 
-            var latency = new LongHistogram(LatencyMicrosecondsMax, 3);
+            var latency = MeasuredWindow.NewHistogram();
             foreach (var subscriber in subscribers)
             {
-                subscriber.AddLatencyTo(latency);
+                subscriber.Window.AddLatencyTo(latency);
             }
 
             var seconds = options.Duration.TotalSeconds;
@@ -121,10 +119,6 @@ internal static class FanOut
     /// <summary>One subscriber: counts what it receives and records the latency of the measured window's messages.</summary>
     private sealed class Subscriber
     {
-        private readonly LongHistogram _latency = new(LatencyMicrosecondsMax, 3);
-        private readonly Lock _gate = new();
-        private long _from = long.MaxValue;
-        private long _to = long.MaxValue;
         private long _receivedInWindow;
         private long _deliveredOfWindow;
 
@@ -142,27 +136,14 @@ internal static class FanOut
         /// <summary>The connection.</summary>
         public IMqttClient Client { get; }
 
+        /// <summary>The measured window and the latency of its messages.</summary>
+        public MeasuredWindow Window { get; } = new();
+
         /// <summary>Messages received within the measured window (by receipt time).</summary>
         public long ReceivedInWindow => Interlocked.Read(ref _receivedInWindow);
 
         /// <summary>Messages received that were sent within the measured window.</summary>
         public long DeliveredOfWindow => Interlocked.Read(ref _deliveredOfWindow);
-
-        /// <summary>Sets the measured window, as <see cref="Stopwatch"/> timestamps.</summary>
-        public void Measure(long from, long to)
-        {
-            Volatile.Write(ref _to, to);
-            Volatile.Write(ref _from, from);
-        }
-
-        /// <summary>Adds the recorded latencies to <paramref name="total"/>.</summary>
-        public void AddLatencyTo(LongHistogram total)
-        {
-            lock (_gate)
-            {
-                total.Add(_latency);
-            }
-        }
 
         private void OnMessage(ReadOnlySequence<byte> payload)
         {
@@ -170,21 +151,15 @@ internal static class FanOut
             Span<byte> stamp = stackalloc byte[sizeof(long)];
             payload.Slice(0, sizeof(long)).CopyTo(stamp);
             var sent = BinaryPrimitives.ReadInt64LittleEndian(stamp);
-            var from = Volatile.Read(ref _from);
-            var to = Volatile.Read(ref _to);
-            if (now >= from && now < to)
+            if (Window.Contains(now))
             {
                 Interlocked.Increment(ref _receivedInWindow);
             }
 
-            if (sent >= from && sent < to)
+            if (Window.Contains(sent))
             {
                 Interlocked.Increment(ref _deliveredOfWindow);
-                var microseconds = Math.Min(LatencyMicrosecondsMax, (now - sent) * 1_000_000 / Stopwatch.Frequency);
-                lock (_gate)
-                {
-                    _latency.RecordValue(microseconds);
-                }
+                Window.Record(sent, now);
             }
         }
     }
@@ -207,33 +182,8 @@ internal static class FanOut
         public string? FirstError => Volatile.Read(ref _firstError);
 
         /// <summary>Publishes from <paramref name="start"/> until <paramref name="to"/>, then waits for those in flight.</summary>
-        public async Task RunAsync(long start, long from, long to, CancellationToken cancellationToken)
-        {
-            long sent = 0;
-            while (true)
-            {
-                var now = Stopwatch.GetTimestamp();
-                if (now >= to)
-                {
-                    break;
-                }
-
-                if (options.Rate > 0 && sent >= (now - start) * options.Rate / Stopwatch.Frequency)
-                {
-                    await Task.Delay(1, cancellationToken).ConfigureAwait(false);
-                    continue;
-                }
-
-                await _window.WaitAsync(cancellationToken).ConfigureAwait(false);
-                sent++;
-                _ = PublishAsync(from, to);
-            }
-
-            for (var i = 0; i < options.Window; i++)
-            {
-                await _window.WaitAsync(cancellationToken).ConfigureAwait(false);
-            }
-        }
+        public Task RunAsync(long start, long from, long to, CancellationToken cancellationToken) =>
+            Pacer.RunAsync(options.Rate, _window, options.Window, start, to, sequence => _ = PublishAsync(from, to), cancellationToken);
 
         private async Task PublishAsync(long from, long to)
         {

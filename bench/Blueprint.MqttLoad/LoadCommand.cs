@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Blueprint.Bench;
 
 namespace Blueprint.MqttLoad;
 
@@ -12,45 +13,16 @@ internal static class LoadCommand
     private const string Name = "Blueprint.MqttLoad";
 
     /// <summary>Parses <paramref name="args"/>, runs, prints; returns the exit code.</summary>
-    public static async Task<int> RunAsync(string[] args)
-    {
-        if (args is ["--help" or "-h" or "help", ..])
-        {
-            Console.WriteLine(LoadOptions.Usage);
-            return 0;
-        }
+    public static Task<int> RunAsync(string[] args) =>
+        LoadMain.RunAsync(
+            Name,
+            LoadOptions.Usage,
+            args,
+            LoadOptions.Parse,
+            async (options, cancellationToken) => Line(options, await FanOut.RunAsync(options, cancellationToken).ConfigureAwait(false)),
+            options => $"the run against {options.Host}:{options.Port}");
 
-        LoadOptions options;
-        try
-        {
-            options = LoadOptions.Parse(args);
-        }
-        catch (FormatException e)
-        {
-            await Console.Error.WriteLineAsync($"{Name}: {e.Message} (see {Name} --help)").ConfigureAwait(false);
-            return 2;
-        }
-
-        using var interrupted = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
-        {
-            e.Cancel = true;
-            interrupted.Cancel();
-        };
-
-        try
-        {
-            Print(options, await FanOut.RunAsync(options, interrupted.Token).ConfigureAwait(false));
-            return 0;
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !interrupted.IsCancellationRequested)
-        {
-            await Console.Error.WriteLineAsync($"{Name}: the run against {options.Host}:{options.Port} failed: {e.GetType().Name}: {e.Message}").ConfigureAwait(false);
-            return 1;
-        }
-    }
-
-    private static void Print(LoadOptions options, FanOutResult result)
+    private static string Line(LoadOptions options, FanOutResult result)
     {
         using var stream = new MemoryStream();
         using (var json = new Utf8JsonWriter(stream))
@@ -80,6 +52,6 @@ internal static class LoadCommand
             json.WriteEndObject();
         }
 
-        Console.WriteLine(Encoding.UTF8.GetString(stream.ToArray()));
+        return Encoding.UTF8.GetString(stream.ToArray());
     }
 }

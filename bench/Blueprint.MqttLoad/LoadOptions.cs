@@ -1,4 +1,5 @@
 using System.Globalization;
+using Blueprint.Bench;
 
 namespace Blueprint.MqttLoad;
 
@@ -75,41 +76,33 @@ internal sealed record LoadOptions
         var options = new LoadOptions();
         var problems = new List<string>();
         var server = "";
-        for (var i = 0; i < args.Length; i++)
+        foreach (var (flag, value) in Flags.Pairs(args, problems))
         {
-            var flag = args[i];
-            if (i + 1 >= args.Length)
-            {
-                problems.Add($"{flag} needs a value");
-                break;
-            }
-
-            var value = args[++i];
             switch (flag)
             {
                 case "--server":
                     server = value;
                     break;
                 case "--subscribers":
-                    options = options with { Subscribers = Number(flag, value, 1, SubscribersMax, problems) };
+                    options = options with { Subscribers = Flags.Number(flag, value, 1, SubscribersMax, problems) };
                     break;
                 case "--qos":
-                    options = options with { Qos = Number(flag, value, 0, 1, problems) };
+                    options = options with { Qos = Flags.Number(flag, value, 0, 1, problems) };
                     break;
                 case "--rate":
-                    options = options with { Rate = Number(flag, value, 0, RateMax, problems) };
+                    options = options with { Rate = Flags.Number(flag, value, 0, RateMax, problems) };
                     break;
                 case "--payload-bytes":
-                    options = options with { PayloadBytes = Number(flag, value, PayloadBytesMin, PayloadBytesMax, problems) };
+                    options = options with { PayloadBytes = Flags.Number(flag, value, PayloadBytesMin, PayloadBytesMax, problems) };
                     break;
                 case "--seconds":
-                    options = options with { Duration = TimeSpan.FromSeconds(Number(flag, value, 1, SecondsMax, problems)) };
+                    options = options with { Duration = TimeSpan.FromSeconds(Flags.Number(flag, value, 1, SecondsMax, problems)) };
                     break;
                 case "--warmup-seconds":
-                    options = options with { Warmup = TimeSpan.FromSeconds(Number(flag, value, 0, SecondsMax, problems)) };
+                    options = options with { Warmup = TimeSpan.FromSeconds(Flags.Number(flag, value, 0, SecondsMax, problems)) };
                     break;
                 case "--window":
-                    options = options with { Window = Number(flag, value, 1, WindowMax, problems) };
+                    options = options with { Window = Flags.Number(flag, value, 1, WindowMax, problems) };
                     break;
                 case "--topic":
                     options = options with { Topic = value };
@@ -120,7 +113,7 @@ internal sealed record LoadOptions
 
                     break;
                 case "--mqtt":
-                    options = options with { MqttVersion = Number(flag, value, 3, 5, problems) };
+                    options = options with { MqttVersion = Flags.Number(flag, value, 3, 5, problems) };
                     if (options.MqttVersion == 4)
                     {
                         problems.Add("--mqtt is 3 (3.1.1) or 5");
@@ -133,27 +126,15 @@ internal sealed record LoadOptions
             }
         }
 
-        var colon = server.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(server.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65_535)
+        if (Flags.HostPort(server) is var (host, port))
         {
-            problems.Add("--server HOST:PORT is required");
+            options = options with { Host = host, Port = port };
         }
         else
         {
-            options = options with { Host = server[..colon], Port = port };
+            problems.Add("--server HOST:PORT is required");
         }
 
         return problems.Count == 0 ? options : throw new FormatException(string.Join("; ", problems));
-    }
-
-    private static int Number(string flag, string value, int min, int max, List<string> problems)
-    {
-        if (int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number >= min && number <= max)
-        {
-            return number;
-        }
-
-        problems.Add($"{flag} must be a whole number from {min} to {max}, got '{value}'");
-        return min;
     }
 }
