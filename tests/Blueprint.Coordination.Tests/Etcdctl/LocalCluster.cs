@@ -55,7 +55,11 @@ public sealed partial class LocalCluster : IAsyncDisposable
                 "cluster", "up", "--nodes", Text(nodes), "--etcd-port", Text(firstEtcdPort), "--http-port", Text(firstHttpPort), "--data-dir", directory.Path,
                 "--kafka-port", Text(firstKafkaPort), "--log-raft-port", Text(firstLogRaftPort), "--resp-port", Text(firstRespPort),
             ],
-            directory.Path);
+            directory.Path,
+
+            // The members inherit it. A proposal waits for Raft up to 15 s rather than 5: when the machine is saturated (the
+            // whole test suite at once) a commit can take longer, and these tests are about etcd's behaviour, not its speed.
+            new Dictionary<string, string> { ["BLUEPRINT_Coordination__RequestTimeoutMs"] = "15000" });
         try
         {
             await process.WaitForLineAsync(line => line.StartsWith("Ctrl-C stops", StringComparison.Ordinal), StartDeadline);
@@ -67,6 +71,13 @@ public sealed partial class LocalCluster : IAsyncDisposable
                 RespPorts = [.. Enumerable.Range(0, nodes).Select(i => firstRespPort + (Blueprint.Hosting.ClusterMember.PortStride * i))],
             };
             await cluster.WaitForLeaderAsync(StartDeadline);
+
+            // Members may still be busy starting their other modules (the KV cluster forming, the log opening): the tests
+            // begin once a first write commits, so their own first write is not the one that meets that load.
+            await Eventually.TrueAsync(
+                async () => (await Etcdctl.RunAsync(cluster.Endpoints, "put", "cluster-up/ready", "yes")).ExitCode == 0,
+                StartDeadline,
+                () => $"a first write committed through the cluster\n{cluster.Output}");
             return cluster;
         }
         catch
