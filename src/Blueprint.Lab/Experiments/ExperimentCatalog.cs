@@ -17,6 +17,7 @@ public static class ExperimentCatalog
         new CachePatternsExperiment(),
         new LocalVsDistributedCacheExperiment(),
         new NotificationFanOutExperiment(),
+        new MqttVsWebSocketExperiment(),
     ];
 
     /// <summary>Finds an experiment by name (case-insensitive).</summary>
