@@ -1,12 +1,17 @@
 using System.Globalization;
+using System.Net.Http.Json;
+using System.Text;
 using System.Text.Json;
 using Amazon.Runtime;
 using Amazon.SimpleNotificationService;
 using Amazon.SimpleNotificationService.Model;
+using Blueprint.Log;
+using Blueprint.Notify.Pipeline;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Blueprint.Notify.Tests;
 
-/// <summary>What the notify tests share: SNS clients for a node, confirming webhook subscriptions.</summary>
+/// <summary>What the notify tests share: SNS clients for a node, confirming webhook subscriptions, the product API, reading inboxes.</summary>
 internal static class Notify
 {
     /// <summary>The SNS port of a node.</summary>
@@ -40,5 +45,33 @@ internal static class Notify
         Assert.Contains("Action=ConfirmSubscription", body.RootElement.GetProperty("SubscribeURL").GetString(), StringComparison.Ordinal);
         var confirmed = await sns.ConfirmSubscriptionAsync(topicArn, body.RootElement.GetProperty("Token").GetString(), cancellationToken);
         return confirmed.SubscriptionArn;
+    }
+
+    /// <summary>PUTs a JSON body (a user, a template) and asserts it succeeded.</summary>
+    public static async Task PutAsync(this TestNode node, string path, object body, CancellationToken cancellationToken)
+    {
+        using var response = await node.Http.PutAsJsonAsync(path, body, cancellationToken);
+        Assert.True(response.IsSuccessStatusCode, $"PUT {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellationToken)}");
+    }
+
+    /// <summary>How many messages were accepted into <c>notify.accepted</c>, all partitions together.</summary>
+    public static long AcceptedCount(this TestNode node)
+    {
+        var log = node.Node.Services.GetRequiredService<IEventLog>();
+        return Enumerable.Range(0, log.PartitionCount(PipelineTopics.Accepted)).Sum(partition => log.Offsets(PipelineTopics.Accepted, partition).End);
+    }
+
+    /// <summary>Every message appended to an inbox so far, read once from <c>notify.inbox</c>.</summary>
+    public static async Task<List<string>> InboxAsync(this TestNode node, string inbox, CancellationToken cancellationToken)
+    {
+        var log = node.Node.Services.GetRequiredService<IEventLog>();
+        var found = new List<string>();
+        for (var partition = 0; partition < log.PartitionCount(PipelineTopics.Inbox); partition++)
+        {
+            var entries = await log.ReadAsync(PipelineTopics.Inbox, partition, 0, 1000, TimeSpan.Zero, cancellationToken);
+            found.AddRange(entries.Where(entry => Encoding.UTF8.GetString(entry.Key ?? []) == inbox).Select(entry => Encoding.UTF8.GetString(entry.Value ?? [])));
+        }
+
+        return found;
     }
 }

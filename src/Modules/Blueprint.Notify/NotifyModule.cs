@@ -3,6 +3,7 @@ using Blueprint.Hosting;
 using Blueprint.Notify.Channels;
 using Blueprint.Notify.Email;
 using Blueprint.Notify.Http;
+using Blueprint.Notify.Limits;
 using Blueprint.Notify.Mqtt;
 using Blueprint.Notify.Pipeline;
 using Blueprint.Notify.Product;
@@ -92,6 +93,9 @@ public sealed class NotifyModule : IBlueprintModule
         new("--smtp-relay", $"{NotifyOptions.Section}:{nameof(NotifyOptions.SmtpRelay)}", "The SMTP relay email deliveries go to, as host:port (default: the embedded sink)."),
         new("--mqtt-users", $"{NotifyOptions.Section}:{nameof(NotifyOptions.MqttUsers)}", "MQTT users as name:password, comma separated (default: anonymous clients allowed)."),
         new("--notify-retry-delays", $"{NotifyOptions.Section}:{nameof(NotifyOptions.RetryDelays)}", "Waits before each delivery retry, such as 1s,5s,30s,2m,10m,1h (the default)."),
+        new("--notify-user-limit", $"{NotifyOptions.Section}:{nameof(NotifyOptions.UserLimit)}", "Sends per user, such as 100/1m; over it a send gets 429 (default: none; needs the ratelimit module)."),
+        new("--notify-channel-limits", $"{NotifyOptions.Section}:{nameof(NotifyOptions.ChannelLimits)}", "Deliveries per channel, such as email=10/1m,webhook=600/1m; over it a delivery waits (default: none; needs the ratelimit module)."),
+        new("--notify-user-channel-limits", $"{NotifyOptions.Section}:{nameof(NotifyOptions.UserChannelLimits)}", "Deliveries per user per channel, such as email=5/1h; over it a delivery waits (default: none; needs the ratelimit module)."),
     ];
 
     /// <inheritdoc />
@@ -100,6 +104,8 @@ public sealed class NotifyModule : IBlueprintModule
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
         services.AddValidatedOptions<NotifyOptions>(NotifyOptions.Section);
+        services.AddSingleton<IValidateOptions<NotifyOptions>, RateLimitRequirement>();
+        services.AddSingleton<NotifyRateLimiter>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<NotifyState>();
         services.AddSingleton<DeliveryLedger>();

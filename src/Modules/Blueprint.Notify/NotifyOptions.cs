@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
+using Blueprint.Notify.Limits;
 
 namespace Blueprint.Notify;
 
@@ -91,8 +92,48 @@ public sealed class NotifyOptions : IValidatableObject
     [Range(1, 64, ErrorMessage = "must be from 1 to 64")]
     public int Partitions { get; set; } = 4;
 
+    /// <summary>
+    /// How many sends (<c>POST /api/notify/send</c>) each user may get, as <c>count/window</c> such as <c>100/1m</c>; a send over
+    /// it is refused with 429. Decided by the ratelimit module. <value>Default empty: no limit.</value>
+    /// </summary>
+    public string UserLimit { get; set; } = "";
+
+    /// <summary>
+    /// How many deliveries each channel may make in all, as <c>channel=count/window</c> pairs, comma separated, such as
+    /// <c>email=10/1m,webhook=600/1m</c> (channels: webhook, email, mqtt, inbox, log). A delivery over it waits on the retry
+    /// topics and is not counted as an attempt. Decided by the ratelimit module. <value>Default empty: no limit.</value>
+    /// </summary>
+    public string ChannelLimits { get; set; } = "";
+
+    /// <summary>
+    /// How many deliveries each user may get on each channel, as <see cref="ChannelLimits"/> (<c>email=5/1h</c>); it applies to
+    /// deliveries of the product API's user topics. <value>Default empty: no limit.</value>
+    /// </summary>
+    public string UserChannelLimits { get; set; } = "";
+
     /// <summary>The retry waits, parsed.</summary>
     public IReadOnlyList<TimeSpan> RetrySchedule => ParseDelays(RetryDelays) ?? [];
+
+    /// <summary>The per-user send limit, parsed; null when there is none.</summary>
+    public NotifyLimit? UserSendLimit => NotifyLimit.Parse(UserLimit);
+
+    /// <summary>The per-channel delivery limits, parsed, by channel.</summary>
+    public IReadOnlyDictionary<string, NotifyLimit> ChannelDeliveryLimits => NotifyLimit.ParseByChannel(ChannelLimits) ?? new Dictionary<string, NotifyLimit>();
+
+    /// <summary>The per-user, per-channel delivery limits, parsed, by channel.</summary>
+    public IReadOnlyDictionary<string, NotifyLimit> UserChannelDeliveryLimits => NotifyLimit.ParseByChannel(UserChannelLimits) ?? new Dictionary<string, NotifyLimit>();
+
+    /// <summary>The settings of the limits that are configured (non-empty), by property name.</summary>
+    public IEnumerable<(string Name, string Value)> ConfiguredLimits()
+    {
+        foreach (var (name, value) in new[] { (nameof(UserLimit), UserLimit), (nameof(ChannelLimits), ChannelLimits), (nameof(UserChannelLimits), UserChannelLimits) })
+        {
+            if (!string.IsNullOrWhiteSpace(value))
+            {
+                yield return (name, value);
+            }
+        }
+    }
 
     /// <inheritdoc />
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
@@ -106,6 +147,29 @@ public sealed class NotifyOptions : IValidatableObject
         if (!string.IsNullOrEmpty(SmtpRelay) && ParseHostPort(SmtpRelay) is null)
         {
             yield return new ValidationResult("must be host:port", [nameof(SmtpRelay)]);
+        }
+
+        if (!string.IsNullOrWhiteSpace(UserLimit) && NotifyLimit.Parse(UserLimit) is null)
+        {
+            yield return new ValidationResult($"must be a limit such as 100/1m ({NotifyLimit.Shape})", [nameof(UserLimit)]);
+        }
+
+        foreach (var (name, value) in new[] { (nameof(ChannelLimits), ChannelLimits), (nameof(UserChannelLimits), UserChannelLimits) })
+        {
+            if (string.IsNullOrWhiteSpace(value))
+            {
+                continue;
+            }
+
+            if (NotifyLimit.ParseByChannel(value) is null)
+            {
+                yield return new ValidationResult(
+                    $"must be channel=limit pairs such as email=10/1m,webhook=600/1m (channels: {string.Join(", ", NotifyLimit.Channels)}; each once; {NotifyLimit.Shape})", [name]);
+            }
+            else if (ParseDelays(RetryDelays) is [])
+            {
+                yield return new ValidationResult("needs at least one retry delay (Notify:RetryDelays): deliveries over a limit wait on the retry topics", [name]);
+            }
         }
 
         foreach (var user in Users())

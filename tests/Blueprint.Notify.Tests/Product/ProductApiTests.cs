@@ -1,9 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
-using Blueprint.Log;
 using Blueprint.Notify.Pipeline;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -16,11 +14,7 @@ public sealed class ProductApiTests
 
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
-    private static async Task PutAsync(TestNode node, string path, object body)
-    {
-        using var response = await node.Http.PutAsJsonAsync(path, body, Token);
-        Assert.True(response.IsSuccessStatusCode, $"PUT {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(Token)}");
-    }
+    private static Task PutAsync(TestNode node, string path, object body) => node.PutAsync(path, body, Token);
 
     private static async Task<JsonElement> SendAsync(TestNode node, object body)
     {
@@ -29,26 +23,13 @@ public sealed class ProductApiTests
         return await response.Content.ReadFromJsonAsync<JsonElement>(Token);
     }
 
-    private static async Task<List<string>> InboxAsync(TestNode node, string inbox, int count)
-    {
-        var log = node.Node.Services.GetRequiredService<IEventLog>();
-        return await Eventually.ValueAsync(
-            async () =>
-            {
-                var found = new List<string>();
-                for (var partition = 0; partition < log.PartitionCount(PipelineTopics.Inbox); partition++)
-                {
-                    var entries = await log.ReadAsync(PipelineTopics.Inbox, partition, 0, 1000, TimeSpan.Zero, Token);
-                    found.AddRange(entries.Where(entry => Encoding.UTF8.GetString(entry.Key ?? []) == inbox).Select(entry => Encoding.UTF8.GetString(entry.Value ?? [])));
-                }
-
-                return found;
-            },
+    private static async Task<List<string>> InboxAsync(TestNode node, string inbox, int count) =>
+        await Eventually.ValueAsync(
+            () => node.InboxAsync(inbox, Token),
             found => found.Count >= count,
             Deadline,
             found => $"{count} messages in inbox {inbox}, found {found.Count}",
             Token);
-    }
 
     [Fact]
     public async Task ATemplateIsRenderedPerUserAndChannel_AndPreferencesTurnChannelsOff()
@@ -152,9 +133,7 @@ public sealed class ProductApiTests
         Assert.Contains("unknown users: zed", await unknownUser.Content.ReadAsStringAsync(Token), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.BadRequest, badPriority.StatusCode);
 
-        var log = node.Node.Services.GetRequiredService<IEventLog>();
-        var accepted = Enumerable.Range(0, log.PartitionCount(PipelineTopics.Accepted)).Sum(partition => log.Offsets(PipelineTopics.Accepted, partition).End);
-        Assert.Equal(0, accepted);
+        Assert.Equal(0, node.AcceptedCount());
     }
 
     [Fact]

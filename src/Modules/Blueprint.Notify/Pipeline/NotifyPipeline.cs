@@ -4,6 +4,8 @@ using System.Text.Json;
 using Blueprint.Core.Hashing;
 using Blueprint.Log;
 using Blueprint.Notify.Channels;
+using Blueprint.Notify.Limits;
+using Blueprint.Notify.Product;
 using Blueprint.Notify.Sns;
 using Blueprint.Notify.State;
 using Microsoft.Extensions.Hosting;
@@ -21,7 +23,9 @@ namespace Blueprint.Notify.Pipeline;
 /// <item>delivery reads those and makes the first attempt;</item>
 /// <item>a failed attempt k goes to <c>notify.retry.k</c>, whose records all wait the k-th delay of the schedule (less jitter),
 /// so each retry topic is due in order and its consumer just waits for the head (Uber's retry-topic design);</item>
-/// <item>after the last retry, or when retrying cannot help, the delivery goes to the dead letters with its reason.</item>
+/// <item>after the last retry, or when retrying cannot help, the delivery goes to the dead letters with its reason;</item>
+/// <item>a delivery over a rate limit is not attempted: it waits on the first retry topic whose delay covers the limiter's wait,
+/// with the same attempt number, and is recorded as <c>RateLimited</c>.</item>
 /// </list>
 /// A crash before a commit repeats the uncommitted work: delivery is at least once, with the message id stable so receivers de-duplicate.
 /// </summary>
@@ -30,10 +34,14 @@ public sealed partial class NotifyPipeline(
     NotifyState state,
     DeliveryLedger ledger,
     IEnumerable<IDeliveryChannel> channels,
+    NotifyRateLimiter limiter,
     SnsUrls urls,
     TimeProvider time,
     ILogger<NotifyPipeline> logger) : IHostedService, IAsyncDisposable
 {
+    /// <summary>The outcome recorded for a delivery deferred by a rate limit.</summary>
+    public const string RateLimitedOutcome = "RateLimited";
+
     private const string FanoutGroup = "notify-fanout";
     private static readonly TimeSpan PollWait = TimeSpan.FromSeconds(2);
 
@@ -258,7 +266,7 @@ public sealed partial class NotifyPipeline(
             due = Math.Max(due, 1);
             var outcomes = await Task.WhenAll(records.Take(due).Select(record => AttemptAsync(record, cancellationToken))).ConfigureAwait(false);
 
-            var retries = outcomes.Where(outcome => outcome.Retry is not null).GroupBy(outcome => outcome.Retry!.Attempt - 1);
+            var retries = outcomes.Where(outcome => outcome.Retry is not null).GroupBy(outcome => outcome.RetryLevel);
             foreach (var level in retries)
             {
                 await AppendDeliveriesAsync(PipelineTopics.Retry(level.Key), [.. level.Select(outcome => outcome.Retry!)], cancellationToken).ConfigureAwait(false);
@@ -289,7 +297,7 @@ public sealed partial class NotifyPipeline(
         }
     }
 
-    private sealed record Outcome(IReadOnlyList<AttemptRecord> Attempts, DeliveryRecord? Retry = null, DeadLetter? Dead = null);
+    private sealed record Outcome(IReadOnlyList<AttemptRecord> Attempts, DeliveryRecord? Retry = null, DeadLetter? Dead = null, int RetryLevel = 0);
 
     private async Task<Outcome> AttemptAsync(DeliveryRecord delivery, CancellationToken cancellationToken)
     {
@@ -314,6 +322,15 @@ public sealed partial class NotifyPipeline(
         if (isConfirmation && subscription.Confirmed)
         {
             return new Outcome([new AttemptRecord(message.MessageId, subscription.Arn, subscription.Protocol, delivery.Attempt, "Dropped", "already confirmed", now)]);
+        }
+
+        if (limiter.LimitsDeliveries)
+        {
+            var verdict = await limiter.CheckDeliveryAsync(UserOf(subscription), NotifyLimit.ChannelOf(subscription.Protocol), _schedule[^1], cancellationToken).ConfigureAwait(false);
+            if (!verdict.Allowed)
+            {
+                return Deferred(delivery, subscription, verdict);
+            }
         }
 
         var notification = new Notification(
@@ -359,9 +376,33 @@ public sealed partial class NotifyPipeline(
 
                 var delay = _schedule[delivery.Attempt - 1];
                 var jitter = delay * (Random.Shared.NextDouble() * state.Options.RetryJitterPercent / 100.0);
-                return new Outcome([attempt], delivery with { Attempt = delivery.Attempt + 1, DueAt = now + delay - jitter, LastReason = result.Detail });
+                return new Outcome([attempt], delivery with { Attempt = delivery.Attempt + 1, DueAt = now + delay - jitter, LastReason = result.Detail }, RetryLevel: delivery.Attempt);
         }
     }
+
+    /// <summary>
+    /// A delivery over a limit waits on the first retry level whose delay covers the limiter's wait (or the last level, and
+    /// then asks again): every record appended to that level after it is due no earlier than it (up to the jitter), so it
+    /// holds none of them up. It keeps its attempt number: being over a limit is not a failed attempt.
+    /// </summary>
+    private Outcome Deferred(DeliveryRecord delivery, SubscriptionRecord subscription, RateLimitVerdict verdict)
+    {
+        var now = time.GetUtcNow();
+        var level = 1;
+        while (level < _schedule.Count && _schedule[level - 1] < verdict.RetryAfter)
+        {
+            level++;
+        }
+
+        var wait = verdict.RetryAfter < _schedule[level - 1] ? verdict.RetryAfter : _schedule[level - 1];
+        var detail = $"{verdict.Reason}; deferred {wait.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)} s";
+        var attempt = new AttemptRecord(delivery.Message.MessageId, subscription.Arn, subscription.Protocol, delivery.Attempt, RateLimitedOutcome, detail, now);
+        return new Outcome([attempt], delivery with { DueAt = now + wait }, RetryLevel: level);
+    }
+
+    /// <summary>The user a delivery is for: the owner of the user topic it was published to, or null for any other topic.</summary>
+    private string? UserOf(SubscriptionRecord subscription) =>
+        UserDirectory.UserOfTopic(subscription.TopicArn[(subscription.TopicArn.LastIndexOf(':') + 1)..]) is { } user && state.FindUser(user) is not null ? user : null;
 
     private async Task<DeliveryResult> AttemptThroughBreakerAsync(IDeliveryChannel channel, DeliveryRequest request, CancellationToken cancellationToken)
     {

@@ -52,7 +52,7 @@ public sealed record DeadLetter(DeliveryRecord Delivery, string SubscriptionArn,
 /// <param name="SubscriptionArn">The subscription.</param>
 /// <param name="Protocol">Its protocol.</param>
 /// <param name="Attempt">Which attempt.</param>
-/// <param name="Outcome"><c>Delivered</c>, <c>Failed</c>, <c>Rejected</c>, <c>DeadLettered</c> or <c>Dropped</c>.</param>
+/// <param name="Outcome"><c>Delivered</c>, <c>Failed</c>, <c>Rejected</c>, <c>DeadLettered</c>, <c>Dropped</c>, or <c>RateLimited</c> (not attempted: deferred by a rate limit).</param>
 /// <param name="Detail">What happened.</param>
 /// <param name="At">When.</param>
 public sealed record AttemptRecord(string MessageId, string SubscriptionArn, string Protocol, int Attempt, string Outcome, string Detail, DateTimeOffset At);

@@ -135,6 +135,12 @@ internal static class ProductEndpoints
             var sent = await sender.SendAsync(body.Users ?? [], template, body.Category ?? "general", body.Priority ?? "normal", body.Data, body.SendAt, digest, cancellationToken).ConfigureAwait(false);
             return Results.Json(new { messages = sent }, statusCode: StatusCodes.Status202Accepted);
         }
+        catch (Sender.SendException e) when (e.RetryAfter is { } wait)
+        {
+            var seconds = Math.Max(1, (long)Math.Ceiling(wait.TotalSeconds));
+            request.HttpContext.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Problem(e.Status, "Too many sends", $"{e.Message}; retry after {seconds} s");
+        }
         catch (Sender.SendException e)
         {
             return Problem(e.Status, "Send refused", e.Message);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Blueprint.Notify.Channels;
+using Blueprint.Notify.Limits;
 using Blueprint.Notify.Pipeline;
 using Blueprint.Notify.State;
 
@@ -8,9 +9,10 @@ namespace Blueprint.Notify.Product;
 /// <summary>
 /// Sends a template to users: renders the subject and each channel's body per user, then publishes one message per user
 /// to the user's topic (a body per protocol, with <c>category</c> and <c>priority</c> attributes the preferences filter
-/// on) — now, or when due: at <c>sendAt</c>, and for normal and low priority not before the user's quiet hours end.
+/// on) — now, or when due: at <c>sendAt</c>, and for normal and low priority not before the user's quiet hours end. Each
+/// user named counts one send against the per-user send limit, when there is one.
 /// </summary>
-public sealed class Sender(NotifyState state, Publisher publisher, Scheduler scheduler, TimeProvider time)
+public sealed class Sender(NotifyState state, Publisher publisher, Scheduler scheduler, NotifyRateLimiter limiter, TimeProvider time)
 {
     /// <summary>The priorities: <c>high</c> ignores quiet hours; <c>normal</c> and <c>low</c> wait for them to end.</summary>
     public static readonly IReadOnlyList<string> Priorities = ["high", "normal", "low"];
@@ -76,9 +78,15 @@ public sealed class Sender(NotifyState state, Publisher publisher, Scheduler sch
     {
         /// <summary>The HTTP status to answer.</summary>
         public int Status { get; } = status;
+
+        /// <summary>For a send over a limit, how long to wait before sending again.</summary>
+        public TimeSpan? RetryAfter { get; init; }
     }
 
-    /// <summary>Renders, checks and accepts (or schedules) one message per user; nothing is accepted when any user's message is refused.</summary>
+    /// <summary>
+    /// Renders, checks and accepts (or schedules) one message per user; nothing is accepted when any user's message is refused,
+    /// or when any user is over the send limit (429, with how long to wait).
+    /// </summary>
     public async Task<IReadOnlyList<Sent>> SendAsync(
         IReadOnlyList<string> users, string templateName, string category, string priority, JsonElement data, DateTimeOffset? sendAt, TimeSpan? digest, CancellationToken cancellationToken)
     {
@@ -109,6 +117,7 @@ public sealed class Sender(NotifyState state, Publisher publisher, Scheduler sch
                 throw new SendException(400, $"a digested send's data is at most {MaxDigestItemChars} characters of JSON");
             }
 
+            await LimitAsync(users, cancellationToken).ConfigureAwait(false);
             var collected = new List<Sent>();
             foreach (var id in users.Distinct(StringComparer.Ordinal))
             {
@@ -133,6 +142,7 @@ public sealed class Sender(NotifyState state, Publisher publisher, Scheduler sch
             messages.Add((id, message, due));
         }
 
+        await LimitAsync(users, cancellationToken).ConfigureAwait(false);
         var immediate = messages.Where(pair => pair.Due <= now).Select(pair => pair.Message).ToList();
         if (immediate.Count > 0)
         {
@@ -142,6 +152,16 @@ public sealed class Sender(NotifyState state, Publisher publisher, Scheduler sch
         var later = messages.Where(pair => pair.Due > now).ToList();
         await scheduler.ScheduleAsync([.. later.Select(pair => (pair.Message, pair.Due))], cancellationToken).ConfigureAwait(false);
         return [.. messages.Select(pair => new Sent(pair.User, pair.Message.MessageId, pair.Due > now ? pair.Due : null))];
+    }
+
+    // Counted once the send is otherwise valid: a refused send of another kind takes nothing from the limit.
+    private async Task LimitAsync(IReadOnlyList<string> users, CancellationToken cancellationToken)
+    {
+        var verdict = await limiter.CheckSendAsync(users.Distinct(StringComparer.Ordinal), cancellationToken).ConfigureAwait(false);
+        if (!verdict.Allowed)
+        {
+            throw new SendException(429, verdict.Reason) { RetryAfter = verdict.RetryAfter };
+        }
     }
 
     /// <summary>

@@ -16,8 +16,14 @@ public sealed partial class UserDirectory(NotifyState state, NotifyPipeline pipe
     /// <summary>The user channels and the subscription protocol each maps to (a webhook's from its URL's scheme).</summary>
     public static readonly IReadOnlyList<string> ChannelNames = ["email", "inbox", "webhook", "mqtt"];
 
+    private const string TopicPrefix = "user-";
+
     /// <summary>The topic name of a user.</summary>
-    public static string TopicOf(string userId) => "user-" + userId;
+    public static string TopicOf(string userId) => TopicPrefix + userId;
+
+    /// <summary>The user whose topic <paramref name="topicName"/> is by its name, or null when it is not a user topic's name.</summary>
+    public static string? UserOfTopic(string topicName) =>
+        topicName?.StartsWith(TopicPrefix, StringComparison.Ordinal) == true ? topicName[TopicPrefix.Length..] : null;
 
     /// <summary>Whether an id is a valid user id.</summary>
     public static bool IsUserId(string id) => UserId().IsMatch(id);
