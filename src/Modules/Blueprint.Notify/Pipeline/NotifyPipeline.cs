@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
+using System.Threading.Channels;
 using Blueprint.Core.Hashing;
 using Blueprint.Log;
 using Blueprint.Notify.Channels;
@@ -43,6 +44,10 @@ public sealed partial class NotifyPipeline(
     public const string RateLimitedOutcome = "RateLimited";
 
     private const string FanoutGroup = "notify-fanout";
+
+    /// <summary>Records started but not yet recorded per delivery slot: the window a slow attempt may hold open.</summary>
+    private const int WindowPerSlot = 4;
+
     private static readonly TimeSpan PollWait = TimeSpan.FromSeconds(2);
 
     private readonly Dictionary<string, IDeliveryChannel> _channels = channels.SelectMany(channel => channel.Protocols.Select(protocol => (protocol, channel)))
@@ -239,43 +244,102 @@ public sealed partial class NotifyPipeline(
             : policy.MatchesAttributes(message.Attributes);
     }
 
+    /// <summary>
+    /// One partition of a delivery topic as a sliding window: a reader starts each record's attempt as soon as it is
+    /// due and one of <see cref="NotifyOptions.Concurrency"/> slots is free, while a recorder takes the outcomes in
+    /// offset order and group-commits them — retries and dead letters appended, attempts recorded, then the offset of the
+    /// last one committed. A slow attempt holds back the commit (never the other attempts) until the window of started
+    /// but unrecorded records is full; a crash repeats only what was not committed.
+    /// </summary>
     private async Task DeliverAsync(string topic, int partition, CancellationToken cancellationToken)
     {
-        var group = "notify-" + topic;
-        var offset = StartOffset(group, topic, partition);
         var concurrency = state.Options.Concurrency;
-        while (!cancellationToken.IsCancellationRequested)
+        var window = Channel.CreateBounded<(long Offset, Task<Outcome> Outcome)>(
+            new BoundedChannelOptions(concurrency * WindowPerSlot) { SingleReader = true, SingleWriter = true });
+        using var stage = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+
+        // Not disposed: attempts still running when the stage stops release their slot after it ends (SemaphoreSlim
+        // holds nothing to dispose unless its wait handle is asked for).
+        var slots = new SemaphoreSlim(concurrency, concurrency);
+        var group = "notify-" + topic;
+        var reading = StartAttemptsAsync(topic, partition, StartOffset(group, topic, partition), slots, window.Writer, stage.Token);
+        var recording = RecordOutcomesAsync(group, topic, partition, window.Reader, concurrency * WindowPerSlot, stage.Token);
+        var first = await Task.WhenAny(reading, recording).ConfigureAwait(false);
+
+        // Either ends only by a failure or the stop: the other is stopped too, and the stage resumes from the commit.
+        await stage.CancelAsync().ConfigureAwait(false);
+        try
         {
-            var entries = await log.ReadAsync(topic, partition, offset, concurrency, PollWait, cancellationToken).ConfigureAwait(false);
-            if (entries.Count == 0)
+            await Task.WhenAll(reading, recording).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stage.IsCancellationRequested)
+        {
+        }
+
+        await first.ConfigureAwait(false);
+    }
+
+    private async Task StartAttemptsAsync(
+        string topic, int partition, long offset, SemaphoreSlim slots, ChannelWriter<(long, Task<Outcome>)> window, CancellationToken cancellationToken)
+    {
+        var batch = state.Options.Concurrency;
+        while (true)
+        {
+            var entries = await log.ReadAsync(topic, partition, offset, batch, PollWait, cancellationToken).ConfigureAwait(false);
+            foreach (var entry in entries)
             {
-                continue;
+                var record = JsonSerializer.Deserialize<DeliveryRecord>(entry.Value, PipelineJson.Options)!;
+
+                // Records of one retry topic are due in order (up to jitter): each waits for its time.
+                var wait = record.DueAt - time.GetUtcNow();
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
+                }
+
+                await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+                await window.WriteAsync((entry.Offset, AttemptInSlotAsync(record, slots, cancellationToken)), cancellationToken).ConfigureAwait(false);
+                offset = entry.Offset + 1;
+            }
+        }
+    }
+
+    private async Task<Outcome> AttemptInSlotAsync(DeliveryRecord record, SemaphoreSlim slots, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await AttemptAsync(record, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _ = slots.Release();
+        }
+    }
+
+    private async Task RecordOutcomesAsync(
+        string group, string topic, int partition, ChannelReader<(long Offset, Task<Outcome> Outcome)> window, int maxBatch, CancellationToken cancellationToken)
+    {
+        var outcomes = new List<Outcome>(maxBatch);
+        while (true)
+        {
+            // The oldest started record is waited for; those after it join the batch only if already done.
+            var (offset, head) = await window.ReadAsync(cancellationToken).ConfigureAwait(false);
+            outcomes.Clear();
+            outcomes.Add(await head.ConfigureAwait(false));
+            while (outcomes.Count < maxBatch && window.TryPeek(out var next) && next.Outcome.IsCompleted && window.TryRead(out next))
+            {
+                offset = next.Offset;
+                outcomes.Add(await next.Outcome.ConfigureAwait(false));
             }
 
-            var records = entries.Select(entry => JsonSerializer.Deserialize<DeliveryRecord>(entry.Value, PipelineJson.Options)!).ToList();
-
-            // Records of one retry topic are due in order (up to jitter): wait for the head, then take all that are due.
-            var wait = records[0].DueAt - time.GetUtcNow();
-            if (wait > TimeSpan.Zero)
-            {
-                await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
-            }
-
-            var now = time.GetUtcNow();
-            var due = records.TakeWhile(record => record.DueAt <= now).Count();
-            due = Math.Max(due, 1);
-            var outcomes = await Task.WhenAll(records.Take(due).Select(record => AttemptAsync(record, cancellationToken))).ConfigureAwait(false);
-
-            var retries = outcomes.Where(outcome => outcome.Retry is not null).GroupBy(outcome => outcome.RetryLevel);
-            foreach (var level in retries)
+            foreach (var level in outcomes.Where(outcome => outcome.Retry is not null).GroupBy(outcome => outcome.RetryLevel))
             {
                 await AppendDeliveriesAsync(PipelineTopics.Retry(level.Key), [.. level.Select(outcome => outcome.Retry!)], cancellationToken).ConfigureAwait(false);
             }
 
             await ledger.AddDeadLettersAsync([.. outcomes.Select(outcome => outcome.Dead).OfType<DeadLetter>()], cancellationToken).ConfigureAwait(false);
             await ledger.RecordAsync([.. outcomes.SelectMany(outcome => outcome.Attempts)], cancellationToken).ConfigureAwait(false);
-            offset = entries[due - 1].Offset + 1;
-            await log.CommitAsync(group, topic, partition, offset, cancellationToken).ConfigureAwait(false);
+            await log.CommitAsync(group, topic, partition, offset + 1, cancellationToken).ConfigureAwait(false);
         }
     }
 
