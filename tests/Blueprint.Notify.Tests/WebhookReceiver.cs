@@ -30,6 +30,9 @@ internal sealed class WebhookReceiver : IAsyncDisposable
     /// <summary>The answer to the n-th request (1-based) of a path: status code, and whether to add <c>Webhook-No-Retry: true</c>.</summary>
     public Func<string, int, (int Status, bool NoRetry)> Answer { get; set; } = (_, _) => (200, false);
 
+    /// <summary>Awaited before a request is answered (after it is recorded): a test holds a request open with it.</summary>
+    public Func<Received, Task> Hold { get; set; } = _ => Task.CompletedTask;
+
     /// <summary>The URL of a path on the receiver.</summary>
     public string Url(string path) => _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + path;
 
@@ -50,11 +53,13 @@ internal sealed class WebhookReceiver : IAsyncDisposable
             using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
             var body = await reader.ReadToEndAsync(context.RequestAborted);
             var path = context.Request.Path.Value ?? "";
-            receiver.Requests.Enqueue(new Received(
+            var received = new Received(
                 path,
                 context.Request.Headers.ToDictionary(header => header.Key.ToLowerInvariant(), header => header.Value.ToString(), StringComparer.Ordinal),
                 body,
-                DateTimeOffset.UtcNow));
+                DateTimeOffset.UtcNow);
+            receiver.Requests.Enqueue(received);
+            await receiver.Hold(received).WaitAsync(context.RequestAborted);
             var (status, noRetry) = receiver.Answer(path, counts.AddOrUpdate(path, 1, (_, count) => count + 1));
             if (noRetry)
             {

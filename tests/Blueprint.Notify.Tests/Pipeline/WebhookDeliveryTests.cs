@@ -134,6 +134,53 @@ public sealed class WebhookDeliveryTests
     }
 
     [Fact]
+    public async Task ASlowDelivery_HoldsBackNoOtherDeliveryOfItsSubscription_AndIsRecordedWhenItEnds()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync(Token);
+        var settings = Schedule("1s");
+        settings["Notify:Concurrency"] = "2";
+        settings["Notify:WebhookTimeoutSeconds"] = "120";
+        await using var node = await TestNode.StartAsync(settings: settings, cancellationToken: Token);
+        using var sns = node.Sns();
+        var topic = (await sns.CreateTopicAsync("window", Token)).TopicArn;
+        await Notify.SubscribeWebhookAsync(sns, topic, receiver, "/window", null, Token);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        receiver.Hold = request => request.Body.Contains("slow one", StringComparison.Ordinal) ? release.Task : Task.CompletedTask;
+
+        // With 2 slots, the slow delivery holds one; the other slot must carry all six that follow it, one after another.
+        var slowId = (await sns.PublishAsync(topic, "slow one", Token)).MessageId;
+        var others = new List<string>();
+        for (var i = 0; i < 6; i++)
+        {
+            others.Add((await sns.PublishAsync(topic, $"quick {i}", Token)).MessageId);
+        }
+
+        await Eventually.TrueAsync(
+            () => Task.FromResult(others.All(id => receiver.Of("/window").Any(request => request.Header("webhook-id") == id))),
+            Deadline,
+            () => $"the six quick deliveries arrived while the slow one was held; arrived: {receiver.Of("/window").Count}",
+            Token);
+        using (var held = await node.Http.GetAsync(new Uri($"/api/notify/messages/{slowId}", UriKind.Relative), Token))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, held.StatusCode); // no attempt of it is recorded yet
+        }
+
+        release.SetResult();
+        var status = await Eventually.ValueAsync(
+            async () =>
+            {
+                using var response = await node.Http.GetAsync(new Uri($"/api/notify/messages/{slowId}", UriKind.Relative), Token);
+                return response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<JsonElement>(Token) : default;
+            },
+            found => found.ValueKind == JsonValueKind.Object && found.GetProperty("attempts").GetArrayLength() >= 1,
+            Deadline,
+            found => found.ToString(),
+            Token);
+        Assert.Equal("Delivered", Assert.Single(status.GetProperty("attempts").EnumerateArray()).GetProperty("outcome").GetString());
+        Assert.Single(receiver.Of("/window"), request => request.Header("webhook-id") == slowId);
+    }
+
+    [Fact]
     public async Task AReceiverThatAlwaysFails_LandsInTheDeadLetters_WithItsReason_AndReDriveDeliversIt()
     {
         await using var receiver = await WebhookReceiver.StartAsync(Token);
