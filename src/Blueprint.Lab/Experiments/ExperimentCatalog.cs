@@ -18,6 +18,7 @@ public static class ExperimentCatalog
         new LocalVsDistributedCacheExperiment(),
         new NotificationFanOutExperiment(),
         new MqttVsWebSocketExperiment(),
+        new LongPollingVsWebSocketsExperiment(),
     ];
 
     /// <summary>Finds an experiment by name (case-insensitive).</summary>

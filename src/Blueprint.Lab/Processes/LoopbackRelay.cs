@@ -46,6 +46,9 @@ internal sealed class LoopbackRelay : IAsyncDisposable
     /// <summary>Gets the bytes forwarded from the upstream to clients.</summary>
     public long DownstreamBytes => Interlocked.Read(ref _downstreamBytes);
 
+    /// <summary>Gets how many connections the relay has accepted.</summary>
+    public int Connections => Volatile.Read(ref _nextId);
+
     /// <summary>Gets how many connections <see cref="ResetAll"/> has reset.</summary>
     public int Resets => Volatile.Read(ref _resets);
 
