@@ -19,6 +19,7 @@ public static class ExperimentCatalog
         new NotificationFanOutExperiment(),
         new MqttVsWebSocketExperiment(),
         new LongPollingVsWebSocketsExperiment(),
+        new StatefulVsStatelessExperiment(),
     ];
 
     /// <summary>Finds an experiment by name (case-insensitive).</summary>
