@@ -6,6 +6,9 @@ public sealed partial class StatefulVsStatelessExperiment
     /// <summary>The share of the stopped node's users that must lose their session for the sticky claim (some may have finished before it stopped).</summary>
     private const double MostOfTheVictimsUsers = 0.8;
 
+    /// <summary>The users the plot shows: enough to see every third one's cart emptied.</summary>
+    private const int PlottedUsers = 30;
+
     private static ExperimentResult Report(Sizes sizes, ModeRun stateful, ModeRun stateless)
     {
         int lostElsewhere = stateful.Users.Count(user => user.Lost && user.Home != Victim);
@@ -42,10 +45,11 @@ public sealed partial class StatefulVsStatelessExperiment
             + "Stateless: sessions in a `blueprint run --modules kv` node (INCR over RESP), each request to the next live node. "
             + $"{sizes.Users} users send {sizes.RequestsPerUser} requests each, concurrently; when half of all requests are done, node {Victim + 1} stops. "
             + "A failed request marks its node dead (a passive health check) and is retried on another. A user whose count falls behind what it added lost its session.";
-        PlotSpec plot = new("Users who lost their session when one of three nodes stopped", "0 = sessions in memory (sticky), 1 = shared KV", "users",
+        int shown = Math.Min(PlottedUsers, sizes.Users);
+        PlotSpec plot = new($"Items in each cart at the end, of {sizes.RequestsPerUser} added (the first {shown} users)", "user", "items in the cart",
             [
-                new PlotSeries("sessions lost", [0, 1], [stateful.Lost, stateless.Lost], Markers: true),
-                new PlotSeries("users on the stopped node", [0, 1], [stateful.HomedOnVictim, stateless.HomedOnVictim], Markers: true),
+                new PlotSeries("sessions in each node's memory (sticky)", [.. Enumerable.Range(0, shown).Select(user => (double)user)], [.. stateful.Users.Take(shown).Select(user => (double)user.FinalCount)], Markers: true),
+                new PlotSeries("sessions in the shared KV", [.. Enumerable.Range(0, shown).Select(user => (double)user)], [.. stateless.Users.Take(shown).Select(user => (double)user.FinalCount)], Markers: true),
             ]);
         return new ExperimentResult(ExperimentName, summary, claims, [table], plot);
     }

@@ -137,7 +137,7 @@ public sealed partial class StatefulVsStatelessExperiment : AsyncExperiment
                         }
                     }
 
-                    return new UserResult(Balancer.Home(user), lost, failures);
+                    return new UserResult(Balancer.Home(user), lost, failures, expected);
                 },
                 cancellationToken))).ConfigureAwait(false);
             await killing.ConfigureAwait(false);
@@ -209,7 +209,7 @@ public sealed partial class StatefulVsStatelessExperiment : AsyncExperiment
         public static readonly Sizes Quick = new(60, 20);
     }
 
-    private sealed record UserResult(int Home, bool Lost, int Failures);
+    private sealed record UserResult(int Home, bool Lost, int Failures, long FinalCount);
 
     private sealed record ModeRun(bool Stateless, UserResult[] Users, long[] ServedBefore, long[] ServedAfter, double P50Us, double P99Us)
     {
