@@ -34,7 +34,7 @@ public sealed partial class MqttVsWebSocketExperiment : AsyncExperiment
     /// <summary>How long one reading may take to arrive on the clean link.</summary>
     private static readonly TimeSpan ArrivalDeadline = TimeSpan.FromSeconds(5);
 
-    /// <summary>How long the subscriber's last acknowledgements may take to cross the relay before the counters are read.</summary>
+    /// <summary>How long the relays must be quiet before their counters are read (the last acknowledgements crossed).</summary>
     private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(200);
 
     /// <summary>The latency the lossy link adds each way.</summary>
@@ -100,7 +100,7 @@ public sealed partial class MqttVsWebSocketExperiment : AsyncExperiment
         await using IAsyncDisposable subscriber = await TelemetryServers.SubscribeAsync(variant, subscriberLink.Port, arrivals, cancellationToken).ConfigureAwait(false);
         await using ITelemetryPublisher publisher = TelemetryServers.Publisher(variant, publisherLink.Port);
         await publisher.EnsureConnectedAsync(cancellationToken).ConfigureAwait(false);
-        await Task.Delay(Settle, cancellationToken).ConfigureAwait(false);
+        await QuietAsync(publisherLink, subscriberLink, cancellationToken).ConfigureAwait(false);
         long setup = Total(publisherLink) + Total(subscriberLink);
 
         // Warm-up: the first may be sent before the hub has registered the subscriber, so a lost one is not waited for.
@@ -109,7 +109,7 @@ public sealed partial class MqttVsWebSocketExperiment : AsyncExperiment
             _ = await SendAndWaitAsync(publisher, arrivals, i, size, cancellationToken).ConfigureAwait(false);
         }
 
-        await Task.Delay(Settle, cancellationToken).ConfigureAwait(false);
+        await QuietAsync(publisherLink, subscriberLink, cancellationToken).ConfigureAwait(false);
         long[] before = [publisherLink.UpstreamBytes, publisherLink.DownstreamBytes, subscriberLink.DownstreamBytes, subscriberLink.UpstreamBytes];
         List<double> latenciesUs = new(messages);
         for (int i = WarmUpMessages; i < WarmUpMessages + messages; i++)
@@ -118,7 +118,7 @@ public sealed partial class MqttVsWebSocketExperiment : AsyncExperiment
             latenciesUs.Add(latency ?? throw new TimeoutException($"{Telemetry.Label(variant)}: reading {i} did not arrive within {ArrivalDeadline.TotalSeconds:F0} s on a clean link"));
         }
 
-        await Task.Delay(Settle, cancellationToken).ConfigureAwait(false);
+        await QuietAsync(publisherLink, subscriberLink, cancellationToken).ConfigureAwait(false);
         long[] after = [publisherLink.UpstreamBytes, publisherLink.DownstreamBytes, subscriberLink.DownstreamBytes, subscriberLink.UpstreamBytes];
         double[] perMessage = [.. after.Zip(before, (a, b) => (a - b) / (double)messages)];
         return new WireRow(variant, size, setup, perMessage[0], perMessage[1], perMessage[2], perMessage[3],
@@ -126,6 +126,27 @@ public sealed partial class MqttVsWebSocketExperiment : AsyncExperiment
     }
 
     private static long Total(LoopbackRelay relay) => relay.UpstreamBytes + relay.DownstreamBytes;
+
+    /// <summary>
+    /// Waits until neither relay has forwarded a byte for <see cref="Settle"/> (the last acknowledgements crossed, the
+    /// counters final), or <see cref="ArrivalDeadline"/> passed.
+    /// </summary>
+    private static async Task QuietAsync(LoopbackRelay publisherLink, LoopbackRelay subscriberLink, CancellationToken cancellationToken)
+    {
+        long waited = Stopwatch.GetTimestamp();
+        long bytes = Total(publisherLink) + Total(subscriberLink);
+        long since = Stopwatch.GetTimestamp();
+        while (Stopwatch.GetElapsedTime(since) < Settle && Stopwatch.GetElapsedTime(waited) < ArrivalDeadline)
+        {
+            await Task.Delay(Settle / 10, cancellationToken).ConfigureAwait(false);
+            long now = Total(publisherLink) + Total(subscriberLink);
+            if (now != bytes)
+            {
+                bytes = now;
+                since = Stopwatch.GetTimestamp();
+            }
+        }
+    }
 
     /// <summary>Sends one reading and waits for it: its latency in microseconds, or null when it did not arrive in time.</summary>
     private static async Task<double?> SendAndWaitAsync(ITelemetryPublisher publisher, Arrivals arrivals, int sequence, int size, CancellationToken cancellationToken)

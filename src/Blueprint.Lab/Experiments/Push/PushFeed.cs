@@ -138,10 +138,11 @@ internal sealed class PushFeed
             return;
         }
 
-        using WebSocket socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
+        // Registered before the upgrade completes: a message published as soon as the client is connected is queued.
         Channel<byte[]> stream = Register();
         try
         {
+            using WebSocket socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
             await foreach (byte[] message in stream.Reader.ReadAllAsync(context.RequestAborted).ConfigureAwait(false))
             {
                 await socket.SendAsync(message, WebSocketMessageType.Text, endOfMessage: true, context.RequestAborted).ConfigureAwait(false);

@@ -275,6 +275,20 @@ public sealed partial class NotifyPipeline(
         catch (OperationCanceledException) when (stage.IsCancellationRequested)
         {
         }
+        finally
+        {
+            // Attempts started but not recorded were cancelled with the stage: wait for them to end, so none outlives
+            // the stop (or overlaps the restarted stage's attempts of the same records). Their outcomes are not
+            // committed: the records are attempted again.
+            window.Writer.TryComplete();
+            var started = new List<Task>();
+            while (window.Reader.TryRead(out var item))
+            {
+                started.Add(item.Outcome);
+            }
+
+            await Task.WhenAll(started).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
 
         await first.ConfigureAwait(false);
     }
@@ -297,8 +311,15 @@ public sealed partial class NotifyPipeline(
                     await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
                 }
 
+                // Room in the window first, then a slot: an attempt starts only once its place in the window is sure
+                // (one writer, so the room cannot be taken in between).
+                if (!await window.WaitToWriteAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    return;
+                }
+
                 await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
-                await window.WriteAsync((entry.Offset, AttemptInSlotAsync(record, slots, cancellationToken)), cancellationToken).ConfigureAwait(false);
+                _ = window.TryWrite((entry.Offset, AttemptInSlotAsync(record, slots, cancellationToken)));
                 offset = entry.Offset + 1;
             }
         }
@@ -322,10 +343,16 @@ public sealed partial class NotifyPipeline(
         var outcomes = new List<Outcome>(maxBatch);
         while (true)
         {
-            // The oldest started record is waited for; those after it join the batch only if already done.
-            var (offset, head) = await window.ReadAsync(cancellationToken).ConfigureAwait(false);
+            // The oldest started record is waited for (left in the window until done, so a stop finds it there);
+            // those after it join the batch only if already done.
+            if (!await window.WaitToReadAsync(cancellationToken).ConfigureAwait(false) || !window.TryPeek(out var head))
+            {
+                return;
+            }
+
+            _ = await head.Outcome.WaitAsync(cancellationToken).ConfigureAwait(false);
             outcomes.Clear();
-            outcomes.Add(await head.ConfigureAwait(false));
+            var offset = head.Offset;
             while (outcomes.Count < maxBatch && window.TryPeek(out var next) && next.Outcome.IsCompleted && window.TryRead(out next))
             {
                 offset = next.Offset;
