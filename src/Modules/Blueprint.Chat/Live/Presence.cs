@@ -1,0 +1,37 @@
+using Blueprint.Chat.Storage;
+using Blueprint.Kv;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Blueprint.Chat.Live;
+
+/// <summary>
+/// Who is online, in the KV: a key per user with a TTL, set when a connection authenticates and refreshed by its
+/// heartbeats, so a user whose every connection died goes offline when the key expires, on any node.
+/// </summary>
+internal sealed class Presence(IKvConnection kv, IOptions<ChatOptions> options, TimeProvider time)
+{
+    private readonly ChatOptions _options = options.Value;
+
+    private RedisKey Key(long userId) => $"{_options.KeyPrefix}presence:{Frames.Id(userId)}";
+
+    /// <summary>Marks a user online for <see cref="ChatOptions.PresenceTtlSeconds"/>.</summary>
+    public async Task TouchAsync(ChatUser user, CancellationToken cancellationToken)
+    {
+        var redis = await kv.GetAsync(cancellationToken).ConfigureAwait(false);
+        await redis.GetDatabase().StringSetAsync(Key(user.Id), time.GetUtcNow().ToUnixTimeMilliseconds(), TimeSpan.FromSeconds(_options.PresenceTtlSeconds)).ConfigureAwait(false);
+    }
+
+    /// <summary>Marks a user offline (their last connection on this node closed).</summary>
+    public async Task LeaveAsync(ChatUser user, CancellationToken cancellationToken)
+    {
+        var redis = await kv.GetAsync(cancellationToken).ConfigureAwait(false);
+        await redis.GetDatabase().KeyDeleteAsync(Key(user.Id)).ConfigureAwait(false);
+    }
+
+    public async Task<bool> IsOnlineAsync(long userId, CancellationToken cancellationToken)
+    {
+        var redis = await kv.GetAsync(cancellationToken).ConfigureAwait(false);
+        return await redis.GetDatabase().KeyExistsAsync(Key(userId)).ConfigureAwait(false);
+    }
+}
