@@ -9,11 +9,13 @@ public sealed class ChatOptionsTests
     {
         var related = await StartupLinesAsync(new() { ["Chat:HeartbeatSeconds"] = "30", ["Chat:IdleTimeoutSeconds"] = "20", ["Chat:MaxMessageBytes"] = "65536" });
         var ranged = await StartupLinesAsync(new() { ["Chat:SendQueueLimit"] = "0", ["Chat:NodeId"] = "1024" });
+        var secret = await StartupLinesAsync(new() { ["Chat:JwtSecret"] = Convert.ToBase64String(new byte[16]) });
 
         Assert.Contains(related, line => line.StartsWith("Chat:IdleTimeoutSeconds = '20': must be longer than HeartbeatSeconds", StringComparison.Ordinal));
         Assert.Contains(related, line => line.StartsWith("Chat:MaxFrameBytes = '65536': must leave room", StringComparison.Ordinal));
         Assert.Contains(ranged, line => line.StartsWith("Chat:SendQueueLimit = '0': must be from 1", StringComparison.Ordinal));
         Assert.Contains(ranged, line => line.StartsWith("Chat:NodeId = '1024': must be from 0 to 1023", StringComparison.Ordinal));
+        Assert.Contains(secret, line => line.StartsWith("Chat:JwtSecret = '", StringComparison.Ordinal) && line.Contains("at least 32 bytes", StringComparison.Ordinal));
     }
 
     private static Task<IReadOnlyList<string>> StartupLinesAsync(Dictionary<string, string?> overrides) => TestNode.StartupFailureAsync(overrides, ChatKit.Token);

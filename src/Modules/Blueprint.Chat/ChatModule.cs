@@ -1,3 +1,4 @@
+using Blueprint.Chat.Access;
 using Blueprint.Chat.Http;
 using Blueprint.Chat.Live;
 using Blueprint.Chat.Storage;
@@ -39,6 +40,7 @@ public sealed class ChatModule : IBlueprintModule
         services.AddValidatedOptions<ChatOptions>(ChatOptions.Section);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<ChatStore>();
+        services.AddSingleton<ChatTokens>();
         services.AddSingleton<ChatHub>();
         services.AddSingleton<ChatService>();
         services.AddSingleton<Presence>();

@@ -49,6 +49,28 @@ public sealed class ChatOptions : IValidatableObject
     [Range(2, 3600, ErrorMessage = "must be from 2 to 3600 seconds")]
     public int PresenceTtlSeconds { get; set; } = 60;
 
+    /// <summary>
+    /// The base64 HS256 secret (at least 32 bytes) of JSON Web Tokens accepted in place of an API key: a token's <c>sub</c>
+    /// names the chat user, who is created on first sight. <value>Default empty: API keys only.</value>
+    /// </summary>
+    public string JwtSecret { get; set; } = "";
+
+    /// <summary>The issuer (<c>iss</c>) a token must name; empty: any. <value>Default empty.</value></summary>
+    public string JwtIssuer { get; set; } = "";
+
+    /// <summary>The audience (<c>aud</c>) a token must name; empty: any. <value>Default empty.</value></summary>
+    public string JwtAudience { get; set; } = "";
+
+    /// <summary>The JWT secret's bytes; null when JWTs are off or the secret is not valid.</summary>
+    public byte[]? JwtKey
+    {
+        get
+        {
+            var bytes = new byte[JwtSecret.Length];
+            return JwtSecret.Length > 0 && Convert.TryFromBase64String(JwtSecret, bytes, out var written) && written >= 32 ? bytes[..written] : null;
+        }
+    }
+
     /// <summary>The prefix of every KV key the module uses. <value>Default <c>bp:chat:</c>.</value></summary>
     [RegularExpression(@"^[A-Za-z0-9:_\-.]{1,64}$", ErrorMessage = "must be 1 to 64 characters of letters, digits, ':', '_', '-' or '.'")]
     public string KeyPrefix { get; set; } = "bp:chat:";
@@ -59,6 +81,11 @@ public sealed class ChatOptions : IValidatableObject
         if (IdleTimeoutSeconds <= HeartbeatSeconds)
         {
             yield return new ValidationResult($"must be longer than {nameof(HeartbeatSeconds)} ({HeartbeatSeconds}), or every connection times out between pings", [nameof(IdleTimeoutSeconds)]);
+        }
+
+        if (JwtSecret.Length > 0 && JwtKey is null)
+        {
+            yield return new ValidationResult("must be base64 of at least 32 bytes (an HS256 secret)", [nameof(JwtSecret)]);
         }
 
         if (MaxFrameBytes < MaxMessageBytes + 512)

@@ -12,7 +12,7 @@ namespace Blueprint.Chat;
 /// What a user can do, the same over WebSocket and HTTP: every check (room known, membership, authorship, size) and every
 /// change of a room under its gate, stored first and then queued to the room's subscribers.
 /// </summary>
-internal sealed class ChatService(ChatStore store, ChatHub hub, IOptions<ChatOptions> options, TimeProvider time)
+internal sealed class ChatService(ChatStore store, ChatHub hub, ChatTokens tokens, IOptions<ChatOptions> options, TimeProvider time)
 {
     private readonly ChatOptions _options = options.Value;
     private readonly TimeOrderedIds _ids = new(options.Value.NodeId);
@@ -32,19 +32,41 @@ internal sealed class ChatService(ChatStore store, ChatHub hub, IOptions<ChatOpt
     /// <summary>Creates a user and returns their key, shown once; null when the name is taken.</summary>
     public async Task<(ChatUser User, string Key)?> CreateUserAsync(string? name, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(name) || name.Length > 64 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
+        if (!IsUserName(name))
         {
             throw new ChatException(ChatErrors.BadFrame, "name must be 1 to 64 letters, digits, '.', '_' or '-'");
         }
 
-        var user = new ChatUser(NextId(), name);
+        var user = new ChatUser(NextId(), name!);
         var key = ChatKeys.New();
         return await store.CreateUserAsync(user, ChatKeys.Hash(key), Now, cancellationToken).ConfigureAwait(false) ? (user, key) : null;
     }
 
-    /// <summary>The user whose key this is, or null.</summary>
-    public async Task<ChatUser?> AuthenticateAsync(string? key, CancellationToken cancellationToken) =>
-        ChatKeys.IsWellFormed(key) ? await store.UserByKeyHashAsync(ChatKeys.Hash(key!), cancellationToken).ConfigureAwait(false) : null;
+    private static bool IsUserName(string? name) =>
+        !string.IsNullOrEmpty(name) && name.Length <= 64 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
+
+    /// <summary>The user an API key or (when configured) a JSON Web Token names, or null; a token's user is created on first sight.</summary>
+    public async Task<ChatUser?> AuthenticateAsync(string? credential, CancellationToken cancellationToken)
+    {
+        if (ChatKeys.IsWellFormed(credential))
+        {
+            return await store.UserByKeyHashAsync(ChatKeys.Hash(credential!), cancellationToken).ConfigureAwait(false);
+        }
+
+        if (credential is null || await tokens.SubjectAsync(credential).ConfigureAwait(false) is not { } name || !IsUserName(name))
+        {
+            return null;
+        }
+
+        if (await store.UserByNameAsync(name, cancellationToken).ConfigureAwait(false) is { } known)
+        {
+            return known;
+        }
+
+        // Two first connections at once: one insert wins, and both read the winner.
+        await store.CreateUserAsync(new ChatUser(NextId(), name), null, Now, cancellationToken).ConfigureAwait(false);
+        return await store.UserByNameAsync(name, cancellationToken).ConfigureAwait(false);
+    }
 
     public async Task<string> NameOfAsync(long userId, CancellationToken cancellationToken)
     {

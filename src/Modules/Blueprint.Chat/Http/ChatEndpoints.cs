@@ -101,7 +101,7 @@ internal static class ChatEndpoints
             var user = key is null ? null : await chat.AuthenticateAsync(key, context.RequestAborted).ConfigureAwait(false);
             if (key is not null && user is null)
             {
-                await Problem(ChatErrors.Unauthorized, "unknown or malformed key").ExecuteAsync(context).ConfigureAwait(false);
+                await Problem(ChatErrors.Unauthorized, "unknown or malformed key or token").ExecuteAsync(context).ConfigureAwait(false);
                 return;
             }
 
@@ -136,7 +136,7 @@ internal static class ChatEndpoints
         var chat = context.RequestServices.GetService(typeof(ChatService)) as ChatService;
         var user = await chat!.AuthenticateAsync(KeyOf(context.Request), context.RequestAborted).ConfigureAwait(false);
         return user is null
-            ? Problem(ChatErrors.Unauthorized, "present your key as Authorization: Bearer <key> (or X-Api-Key)")
+            ? Problem(ChatErrors.Unauthorized, "present your key or token as Authorization: Bearer <key> (or X-Api-Key)")
             : await action(user, context.RequestAborted).ConfigureAwait(false);
     });
 }

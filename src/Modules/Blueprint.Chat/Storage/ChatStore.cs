@@ -19,8 +19,8 @@ internal sealed class ChatStore(ISqlDatabase database)
 
     public Task MigrateAsync(CancellationToken cancellationToken) => database.MigrateAsync(ChatSchema.ModuleName, ChatSchema.Migrations, cancellationToken);
 
-    /// <summary>Creates a user with the hash of their key; false when the name is taken.</summary>
-    public async Task<bool> CreateUserAsync(ChatUser user, string keyHash, long at, CancellationToken cancellationToken)
+    /// <summary>Creates a user with the hash of their key (null: a user of JSON Web Tokens, without one); false when the name is taken.</summary>
+    public async Task<bool> CreateUserAsync(ChatUser user, string? keyHash, long at, CancellationToken cancellationToken)
     {
         await using var session = await Session.OpenAsync(database, transaction: true, cancellationToken).ConfigureAwait(false);
         if (await session.ExecuteAsync("INSERT INTO chat_users (user_id, name, created_at) VALUES (@id, @name, @at) ON CONFLICT (name) DO NOTHING", cancellationToken,
@@ -29,7 +29,11 @@ internal sealed class ChatStore(ISqlDatabase database)
             return false;
         }
 
-        await session.ExecuteAsync("INSERT INTO chat_keys (key_hash, user_id) VALUES (@hash, @id)", cancellationToken, ("@hash", keyHash), ("@id", user.Id)).ConfigureAwait(false);
+        if (keyHash is not null)
+        {
+            await session.ExecuteAsync("INSERT INTO chat_keys (key_hash, user_id) VALUES (@hash, @id)", cancellationToken, ("@hash", keyHash), ("@id", user.Id)).ConfigureAwait(false);
+        }
+
         await session.CommitAsync(cancellationToken).ConfigureAwait(false);
         return true;
     }
