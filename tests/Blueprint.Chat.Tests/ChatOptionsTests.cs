@@ -21,6 +21,18 @@ public sealed class ChatOptionsTests
     private static Task<IReadOnlyList<string>> StartupLinesAsync(Dictionary<string, string?> overrides) => TestNode.StartupFailureAsync(overrides, ChatKit.Token);
 
     [Fact]
+    public async Task TheNode_ListsTheChat_OnItsHomePage_AndInItsOpenApiDocument()
+    {
+        await using var node = await TestNode.StartAsync(cancellationToken: ChatKit.Token);
+
+        var home = await node.Http.GetStringAsync(new Uri("/", UriKind.Relative), ChatKit.Token);
+        var openApi = await node.Http.GetStringAsync(new Uri("/openapi/v1.json", UriKind.Relative), ChatKit.Token);
+
+        Assert.Contains("/api/chat/ws", home, StringComparison.Ordinal);
+        Assert.Contains("/api/chat/rooms/{room}/messages", openApi, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void TimeOrderedIds_Increase_WithinAMillisecond_AndWhenTheClockStepsBack()
     {
         var ids = new TimeOrderedIds(7);
