@@ -45,6 +45,7 @@ public sealed class ChatModule : IBlueprintModule
         services.AddSingleton<ChatService>();
         services.AddSingleton<Presence>();
         services.AddSingleton<ChatSocket>();
+        services.AddSingleton<ChatEvents>();
         services.AddHostedService<ChatLifecycle>();
     }
 

@@ -259,10 +259,14 @@ internal sealed class ChatService(ChatStore store, ChatHub hub, ChatTokens token
     }
 
     /// <summary>Tells a room's other subscribers that the user is typing; dropped where a queue is full.</summary>
-    public async Task TypingAsync(ChatConnection connection, long roomId, CancellationToken cancellationToken)
+    /// <param name="user">Who is typing.</param>
+    /// <param name="connection">Their connection, which is not told; null over HTTP.</param>
+    /// <param name="roomId">The room.</param>
+    /// <param name="cancellationToken">Cancels the membership check.</param>
+    public async Task TypingAsync(ChatUser user, ChatConnection? connection, long roomId, CancellationToken cancellationToken)
     {
-        await MemberRoomAsync(connection.User!, roomId, cancellationToken).ConfigureAwait(false);
-        hub.Broadcast(roomId, Frames.Json(new { type = "typing", room = Frames.Id(roomId), user = connection.User!.Name }), FrameKind.Droppable, except: connection);
+        await MemberRoomAsync(user, roomId, cancellationToken).ConfigureAwait(false);
+        hub.Broadcast(roomId, Frames.Json(new { type = "typing", room = Frames.Id(roomId), user = user.Name }), FrameKind.Droppable, except: connection);
     }
 
     private void CheckText(string? text)

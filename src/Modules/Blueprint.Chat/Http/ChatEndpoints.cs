@@ -84,6 +84,19 @@ internal static class ChatEndpoints
 
             return Results.Ok(new { receipts });
         }));
+        api.MapGet("/rooms/{room}/events", (string room, string? since, HttpContext context, ChatEvents events) => Authed(context, async (user, _) =>
+        {
+            // EventSource resumes with the id of the last message event it saw.
+            var lastEventId = context.Request.Headers["Last-Event-ID"].ToString();
+            var resume = since ?? (lastEventId.Length > 0 ? lastEventId : null);
+            await events.RunAsync(context, user, ChatSocket.ParseId(room, "room"), resume is null ? null : ChatSocket.ParseId(resume, "since", allowZero: true)).ConfigureAwait(false);
+            return Results.Empty;
+        }));
+        api.MapPost("/rooms/{room}/typing", (string room, HttpContext context, ChatService chat) => Authed(context, async (user, token) =>
+        {
+            await chat.TypingAsync(user, null, ChatSocket.ParseId(room, "room"), token).ConfigureAwait(false);
+            return Results.NoContent();
+        }));
         api.MapGet("/users/{name}/presence", (string name, HttpContext context, ChatStore store, Presence presence) => Authed(context, async (_, token) =>
             await store.UserByNameAsync(name, token).ConfigureAwait(false) is { } other
                 ? Results.Ok(new { user = other.Name, online = await presence.IsOnlineAsync(other.Id, token).ConfigureAwait(false) })

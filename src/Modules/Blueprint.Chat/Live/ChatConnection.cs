@@ -1,4 +1,3 @@
-using System.Net.WebSockets;
 using System.Threading.Channels;
 using Blueprint.Chat.Storage;
 
@@ -18,7 +17,7 @@ internal enum FrameKind
 }
 
 /// <summary>
-/// One client connection's send side: a queue of frames drained by a single writer, bounded by
+/// One client connection's send side, whatever the transport (WebSocket or SSE): a queue of frames drained by a single writer, bounded by
 /// <see cref="ChatOptions.SendQueueLimit"/> live frames. Fan-out never waits on a connection: a connection that falls
 /// that far behind is cut off (its queue dropped, a close 4008 sent after whatever is already being written).
 /// </summary>
@@ -107,14 +106,17 @@ internal sealed class ChatConnection(int queueLimit)
         _queue.Writer.TryComplete();
     }
 
-    /// <summary>Writes queued frames to <paramref name="socket"/> until a close is sent or <paramref name="cancellationToken"/> ends.</summary>
-    public async Task WriteAsync(WebSocket socket, CancellationToken cancellationToken)
+    /// <summary>Writes queued frames with <paramref name="send"/> until a close is written with <paramref name="close"/> or <paramref name="cancellationToken"/> ends.</summary>
+    /// <param name="send">Writes one frame to the transport.</param>
+    /// <param name="close">Writes the close (its code and reason) to the transport.</param>
+    /// <param name="cancellationToken">Ends the writing.</param>
+    public async Task WriteAsync(Func<byte[], CancellationToken, Task> send, Func<int, string?, CancellationToken, Task> close, CancellationToken cancellationToken)
     {
         await foreach (var outgoing in _queue.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
             if (outgoing.Frame is { } frame)
             {
-                await socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
+                await send(frame, cancellationToken).ConfigureAwait(false);
                 if (outgoing.Counted)
                 {
                     lock (_gate)
@@ -125,7 +127,7 @@ internal sealed class ChatConnection(int queueLimit)
             }
             else
             {
-                await socket.CloseOutputAsync((WebSocketCloseStatus)outgoing.CloseCode!.Value, outgoing.CloseReason, cancellationToken).ConfigureAwait(false);
+                await close(outgoing.CloseCode!.Value, outgoing.CloseReason, cancellationToken).ConfigureAwait(false);
                 return;
             }
         }

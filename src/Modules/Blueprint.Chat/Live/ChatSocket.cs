@@ -176,7 +176,7 @@ internal sealed class ChatSocket(ChatService chat, ChatHub hub, Presence presenc
                     Reply(connection, new { type = "ack", @ref = frame.Ref, room = Frames.Id(room), id = Frames.Id(upTo) });
                     break;
                 case "typing":
-                    await chat.TypingAsync(connection, room, cancellationToken).ConfigureAwait(false);
+                    await chat.TypingAsync(me, connection, room, cancellationToken).ConfigureAwait(false);
                     break;
                 default:
                     throw new ChatException(ChatErrors.UnknownType, $"unknown frame type '{type}'");
@@ -208,7 +208,10 @@ internal sealed class ChatSocket(ChatService chat, ChatHub hub, Presence presenc
     {
         try
         {
-            await connection.WriteAsync(socket, ended.Token).ConfigureAwait(false);
+            await connection.WriteAsync(
+                (frame, token) => socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, token),
+                (code, reason, token) => socket.CloseOutputAsync((WebSocketCloseStatus)code, reason, token),
+                ended.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException)
         {
