@@ -31,6 +31,9 @@ internal sealed class ChatConnection(int queueLimit)
     private int _waiting;
     private bool _closing;
 
+    /// <summary>The rooms this connection is subscribed to (kept by <see cref="ChatHub"/>).</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<long, byte> Rooms { get; } = new();
+
     /// <summary>The authenticated user; null until the connection authenticates.</summary>
     public ChatUser? User { get; set; }
 

@@ -11,26 +11,36 @@ internal sealed class ChatHub
 {
     private readonly ConcurrentDictionary<long, RoomState> _rooms = new();
     private readonly ConcurrentDictionary<ChatConnection, byte> _connections = new();
+    private readonly ConcurrentDictionary<long, int> _perUser = new();
     private long _slowConsumersCut;
 
     /// <summary>Connections cut off as slow consumers since the node started.</summary>
     public long SlowConsumersCut => Interlocked.Read(ref _slowConsumersCut);
 
-    /// <summary>The connections open on this node.</summary>
-    public int ConnectionCount => _connections.Count;
-
     /// <summary>Whether <paramref name="userId"/> has a connection open on this node.</summary>
-    public bool HasConnection(long userId) => _connections.Keys.Any(connection => connection.User?.Id == userId);
+    public bool HasConnection(long userId) => _perUser.TryGetValue(userId, out var count) && count > 0;
 
-    public void Add(ChatConnection connection) => _connections.TryAdd(connection, 0);
+    /// <summary>Counts an authenticated connection.</summary>
+    public void Add(ChatConnection connection)
+    {
+        if (connection.User is { } user && _connections.TryAdd(connection, 0))
+        {
+            _perUser.AddOrUpdate(user.Id, 1, (_, count) => count + 1);
+        }
+    }
 
     /// <summary>Forgets a connection and its subscriptions.</summary>
     public void Remove(ChatConnection connection)
     {
-        _connections.TryRemove(connection, out _);
-        foreach (var room in _rooms.Values)
+        if (_connections.TryRemove(connection, out _) && connection.User is { } user)
         {
-            room.Remove(connection);
+            _perUser.AddOrUpdate(user.Id, 0, (_, count) => count - 1);
+            _perUser.TryRemove(new KeyValuePair<long, int>(user.Id, 0));
+        }
+
+        foreach (var roomId in connection.Rooms.Keys)
+        {
+            Unsubscribe(roomId, connection);
         }
     }
 
@@ -50,10 +60,15 @@ internal sealed class ChatHub
     }
 
     /// <summary>Subscribes a connection to a room; call under the room's gate.</summary>
-    public void Subscribe(long roomId, ChatConnection connection) => _rooms.GetOrAdd(roomId, _ => new RoomState()).Add(connection);
+    public void Subscribe(long roomId, ChatConnection connection)
+    {
+        connection.Rooms[roomId] = 0;
+        _rooms.GetOrAdd(roomId, _ => new RoomState()).Add(connection);
+    }
 
     public void Unsubscribe(long roomId, ChatConnection connection)
     {
+        connection.Rooms.TryRemove(roomId, out _);
         if (_rooms.TryGetValue(roomId, out var room))
         {
             room.Remove(connection);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Net.WebSockets;
 using System.Text.Json;
@@ -17,13 +18,16 @@ internal sealed class ChatSocket(ChatService chat, ChatHub hub, Presence presenc
     /// <summary>The close code of a connection that sent nothing for <see cref="ChatOptions.IdleTimeoutSeconds"/>.</summary>
     public const int IdleCloseCode = 4001;
 
+    /// <summary>How much of a message is read at a time.</summary>
+    private const int ChunkBytes = 4096;
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private static readonly byte[] Ping = Frames.Json(new { type = "ping" });
 
     private readonly ChatOptions _options = options.Value;
 
     /// <summary>A frame from the client; which fields matter depends on <see cref="Type"/>.</summary>
-    internal sealed record ClientFrame(string? Type, string? Ref, string? Token, string? Room, string? Since, string? Id, string? Text, string? User);
+    internal sealed record ClientFrame(string? Type, string? Ref, string? Token, string? Room, string? Since, string? Id, string? Text);
 
     public async Task RunAsync(HttpContext context, ChatUser? user)
     {
@@ -63,49 +67,47 @@ internal sealed class ChatSocket(ChatService chat, ChatHub hub, Presence presenc
 
     private async Task ReceiveAsync(ChatConnection connection, WebSocket socket, StrongBox lastHeard, CancellationToken cancellationToken)
     {
-        var buffer = new byte[_options.MaxFrameBytes];
+        // Grows to the largest message this client has sent, up to the limit: an idle connection holds a few kilobytes.
+        var buffer = new ArrayBufferWriter<byte>(ChunkBytes);
         while (true)
         {
-            var count = 0;
+            buffer.ResetWrittenCount();
             ValueWebSocketReceiveResult received;
             do
             {
-                if (count == buffer.Length)
+                var room = _options.MaxFrameBytes - buffer.WrittenCount;
+                if (room == 0)
                 {
                     // Too large: refuse the rest unread. 1009 is WebSocket's "message too big".
                     connection.Close((int)WebSocketCloseStatus.MessageTooBig, $"frame over {_options.MaxFrameBytes} bytes");
-                    count = -1;
-                    break;
+                    await DrainAsync(socket, cancellationToken).ConfigureAwait(false);
+                    return;
                 }
 
-                received = await socket.ReceiveAsync(buffer.AsMemory(count), cancellationToken).ConfigureAwait(false);
+                var memory = buffer.GetMemory(Math.Min(ChunkBytes, room));
+                received = await socket.ReceiveAsync(memory[..Math.Min(memory.Length, room)], cancellationToken).ConfigureAwait(false);
                 if (received.MessageType == WebSocketMessageType.Close)
                 {
                     connection.Close((int)(socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure), "bye");
                     return;
                 }
 
-                count += received.Count;
+                buffer.Advance(received.Count);
             }
             while (!received.EndOfMessage);
 
             lastHeard.Value = time.GetTimestamp();
-            if (count < 0)
-            {
-                await DrainAsync(socket, buffer, cancellationToken).ConfigureAwait(false);
-                return;
-            }
-
             if (!connection.IsClosing)
             {
-                await HandleAsync(connection, buffer.AsMemory(0, count), cancellationToken).ConfigureAwait(false);
+                await HandleAsync(connection, buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
             }
         }
     }
 
     /// <summary>After the server closed: reads (and ignores) what still comes until the client's close.</summary>
-    private static async Task DrainAsync(WebSocket socket, byte[] buffer, CancellationToken cancellationToken)
+    private static async Task DrainAsync(WebSocket socket, CancellationToken cancellationToken)
     {
+        var buffer = new byte[ChunkBytes];
         while ((await socket.ReceiveAsync(buffer.AsMemory(), cancellationToken).ConfigureAwait(false)).MessageType != WebSocketMessageType.Close)
         {
         }
