@@ -155,6 +155,7 @@ internal sealed class ChatService(ChatStore store, ChatHub hub, ChatTokens token
             var message = new ChatMessage(roomId, NextId(), user.Id, text, null, null);
             await store.InsertMessageAsync(message, cancellationToken).ConfigureAwait(false);
             hub.Broadcast(roomId, Frames.Json(Frames.Message(message, user.Name)), FrameKind.Live);
+            hub.MessageStored(roomId);
             return message;
         }, cancellationToken).ConfigureAwait(false);
     }
@@ -238,17 +239,16 @@ internal sealed class ChatService(ChatStore store, ChatHub hub, ChatTokens token
             var last = since;
             if (since is { } after)
             {
-                var missed = await store.PageAsync(roomId, long.MaxValue, after, _options.ReplayMax + 1, cancellationToken).ConfigureAwait(false);
-                if (missed.Count > _options.ReplayMax)
+                var (missed, gapBefore) = await MissedAsync(roomId, after, cancellationToken).ConfigureAwait(false);
+                if (gapBefore is { } before)
                 {
-                    missed.RemoveAt(missed.Count - 1);
-                    hub.Deliver(connection, Frames.Json(new { type = "gap", room = Frames.Id(roomId), after = Frames.Id(after), before = Frames.Id(missed[^1].Id) }), FrameKind.Replay);
+                    hub.Deliver(connection, Frames.Json(new { type = "gap", room = Frames.Id(roomId), after = Frames.Id(after), before = Frames.Id(before) }), FrameKind.Replay);
                 }
 
-                for (var i = missed.Count - 1; i >= 0; i--)
+                foreach (var message in missed)
                 {
-                    hub.Deliver(connection, Frames.Json(Frames.Message(missed[i], await NameOfAsync(missed[i].UserId, cancellationToken).ConfigureAwait(false))), FrameKind.Replay);
-                    last = missed[i].Id;
+                    hub.Deliver(connection, Frames.Json(Frames.Message(message, await NameOfAsync(message.UserId, cancellationToken).ConfigureAwait(false))), FrameKind.Replay);
+                    last = message.Id;
                 }
             }
 
@@ -256,6 +256,54 @@ internal sealed class ChatService(ChatStore store, ChatHub hub, ChatTokens token
             hub.Deliver(connection, Frames.Json(new { type = "subscribed", @ref = reference, room = Frames.Id(roomId), last = last is { } id ? Frames.Id(id) : null }), FrameKind.Live);
             return last;
         }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The messages of a room after <paramref name="since"/>, oldest first: at most <see cref="ChatOptions.ReplayMax"/>, the
+    /// newest, and when there were more, the oldest id returned as the end of the gap.
+    /// </summary>
+    private async Task<(List<ChatMessage> Messages, long? GapBefore)> MissedAsync(long roomId, long since, CancellationToken cancellationToken)
+    {
+        var missed = await store.PageAsync(roomId, long.MaxValue, since, _options.ReplayMax + 1, cancellationToken).ConfigureAwait(false);
+        long? gapBefore = null;
+        if (missed.Count > _options.ReplayMax)
+        {
+            missed.RemoveAt(missed.Count - 1);
+            gapBefore = missed[^1].Id;
+        }
+
+        missed.Reverse();
+        return (missed, gapBefore);
+    }
+
+    /// <summary>
+    /// A long poll: the messages after <paramref name="since"/> (at most <see cref="ChatOptions.ReplayMax"/>, the newest,
+    /// with the start of the gap when there were more), waiting up to <paramref name="wait"/> for one when there are none yet.
+    /// </summary>
+    public async Task<(List<ChatMessage> Messages, long? GapBefore)> PollAsync(ChatUser user, long roomId, long since, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        await MemberRoomAsync(user, roomId, cancellationToken).ConfigureAwait(false);
+        var deadline = time.GetUtcNow() + wait;
+        while (true)
+        {
+            // Taken before reading, so a message stored in between wakes the wait instead of being missed.
+            var next = hub.NextMessageAsync(roomId);
+            var missed = await MissedAsync(roomId, since, cancellationToken).ConfigureAwait(false);
+            var left = deadline - time.GetUtcNow();
+            if (missed.Messages.Count > 0 || left <= TimeSpan.Zero)
+            {
+                return missed;
+            }
+
+            try
+            {
+                await next.WaitAsync(left, time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // Nothing came: one more read answers with what there is (nothing, or a message that just made it).
+            }
+        }
     }
 
     /// <summary>Tells a room's other subscribers that the user is typing; dropped where a queue is full.</summary>

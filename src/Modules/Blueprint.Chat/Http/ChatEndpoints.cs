@@ -47,13 +47,7 @@ internal static class ChatEndpoints
         api.MapGet("/rooms/{room}/messages", (string room, string? before, int? limit, HttpContext context, ChatService chat) => Authed(context, async (user, token) =>
         {
             var (page, next) = await chat.HistoryAsync(user, ChatSocket.ParseId(room, "room"), before is null ? null : ChatSocket.ParseId(before, "before"), limit, token).ConfigureAwait(false);
-            var messages = new List<object>(page.Count);
-            foreach (var message in page)
-            {
-                messages.Add(Frames.Message(message, await chat.NameOfAsync(message.UserId, token).ConfigureAwait(false)));
-            }
-
-            return Results.Ok(new { messages, next = next is { } cursor ? Frames.Id(cursor) : null });
+            return Results.Ok(new { messages = await MessagesAsync(chat, page, token).ConfigureAwait(false), next = next is { } cursor ? Frames.Id(cursor) : null });
         }));
         api.MapPost("/rooms/{room}/messages", (string room, HttpContext context, Body body, ChatService chat) => Authed(context, async (user, token) =>
         {
@@ -92,6 +86,17 @@ internal static class ChatEndpoints
             await events.RunAsync(context, user, ChatSocket.ParseId(room, "room"), resume is null ? null : ChatSocket.ParseId(resume, "since", allowZero: true)).ConfigureAwait(false);
             return Results.Empty;
         }));
+        api.MapGet("/rooms/{room}/poll", (string room, string? since, int? wait, HttpContext context, ChatService chat) => Authed(context, async (user, token) =>
+        {
+            var after = ChatSocket.ParseId(since ?? "0", "since", allowZero: true);
+            var (page, gapBefore) = await chat.PollAsync(user, ChatSocket.ParseId(room, "room"), after, TimeSpan.FromSeconds(Math.Clamp(wait ?? 25, 0, 60)), token).ConfigureAwait(false);
+            return Results.Ok(new
+            {
+                messages = await MessagesAsync(chat, page, token).ConfigureAwait(false),
+                last = Frames.Id(page.Count > 0 ? page[^1].Id : after),
+                gap = gapBefore is { } before ? new { after = Frames.Id(after), before = Frames.Id(before) } : null,
+            });
+        }));
         api.MapPost("/rooms/{room}/typing", (string room, HttpContext context, ChatService chat) => Authed(context, async (user, token) =>
         {
             await chat.TypingAsync(user, null, ChatSocket.ParseId(room, "room"), token).ConfigureAwait(false);
@@ -120,6 +125,18 @@ internal static class ChatEndpoints
 
             await socket.RunAsync(context, user).ConfigureAwait(false);
         });
+    }
+
+    /// <summary>Messages as the protocol shows them, with their senders' names.</summary>
+    private static async Task<List<object>> MessagesAsync(ChatService chat, List<ChatMessage> page, CancellationToken cancellationToken)
+    {
+        var messages = new List<object>(page.Count);
+        foreach (var message in page)
+        {
+            messages.Add(Frames.Message(message, await chat.NameOfAsync(message.UserId, cancellationToken).ConfigureAwait(false)));
+        }
+
+        return messages;
     }
 
     private static string? KeyOf(HttpRequest request)

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Blueprint.Hosting;
 
 namespace Blueprint.Chat.Live;
 
@@ -92,6 +93,18 @@ internal sealed class ChatHub
         }
     }
 
+    /// <summary>A task that completes at the next message stored in a room: what a long poll waits on.</summary>
+    public Task NextMessageAsync(long roomId) => _rooms.GetOrAdd(roomId, _ => new RoomState()).Stored.Next;
+
+    /// <summary>Wakes the long polls of a room; call under its gate once a message is stored.</summary>
+    public void MessageStored(long roomId)
+    {
+        if (_rooms.TryGetValue(roomId, out var room))
+        {
+            room.Stored.Pulse();
+        }
+    }
+
     /// <summary>Queues a frame to one connection, cutting it off when its queue overflows.</summary>
     public void Deliver(ChatConnection connection, byte[] frame, FrameKind kind)
     {
@@ -111,6 +124,9 @@ internal sealed class ChatHub
         public SemaphoreSlim Gate { get; } = new(1, 1);
 
         public ChatConnection[] Subscribers => Volatile.Read(ref _subscribers);
+
+        /// <summary>Pulsed when a message is stored: what long polls wait on.</summary>
+        public ChangeSignal Stored { get; } = new();
 
         public void Add(ChatConnection connection)
         {
