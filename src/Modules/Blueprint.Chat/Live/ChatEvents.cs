@@ -9,7 +9,9 @@ namespace Blueprint.Chat.Live;
 /// <summary>
 /// The SSE transport: one room's frames as server-sent events on the same connection model as the WebSocket (bounded
 /// queue, slow consumers cut off, replay from an offset), for clients that send over HTTP POST. A message event carries
-/// its id as the SSE <c>id</c>, so a reconnecting <c>EventSource</c> resumes with <c>Last-Event-ID</c>.
+/// its id as the SSE <c>id</c>, so a reconnecting <c>EventSource</c> resumes with <c>Last-Event-ID</c>. The event framing is
+/// written here rather than through <c>TypedResults.ServerSentEvents</c> because one writer loop
+/// (<see cref="ChatConnection.WriteAsync"/>) drives both transports, with the queue's accounting and the close in it.
 /// </summary>
 internal sealed class ChatEvents(ChatService chat, ChatHub hub, IOptions<ChatOptions> options, TimeProvider time)
 {

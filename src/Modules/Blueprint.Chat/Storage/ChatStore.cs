@@ -218,7 +218,10 @@ internal sealed class ChatStore(ISqlDatabase database)
         reader.IsDBNull(4) ? null : reader.GetInt64(4),
         reader.IsDBNull(5) ? null : reader.GetInt64(5));
 
-    /// <summary>One connection, optionally in a transaction, with the few statement shapes the store uses.</summary>
+    /// <summary>
+    /// One connection, optionally in a transaction, with the few statement shapes the store uses: plain ADO.NET, as the
+    /// other modules write it, since the build has no micro-ORM and the store's statements are few and fixed.
+    /// </summary>
     private sealed class Session : IAsyncDisposable
     {
         private readonly DbConnection _connection;
