@@ -1,4 +1,5 @@
 using Blueprint.Caching;
+using Blueprint.Chat;
 using Blueprint.Coordination;
 using Blueprint.Gateway;
 using Blueprint.Hosting;
@@ -28,6 +29,7 @@ public static class BlueprintCatalog
             new CoordinationModule(),
             new LogModule(),
             new NotifyModule(),
+            new ChatModule(),
         ],
         tools:
         [

@@ -1,4 +1,3 @@
-using Blueprint.Hosting;
 using Blueprint.Notify.Limits;
 
 namespace Blueprint.Notify.Tests;
@@ -115,21 +114,6 @@ public sealed class NotifyOptionsTests
         Assert.DoesNotContain(lines, line => line.StartsWith("Notify:UserChannelLimits", StringComparison.Ordinal));
     }
 
-    private static async Task<IReadOnlyList<string>> StartupLinesAsync(Dictionary<string, string?> overrides)
-    {
-        using var data = new TempDirectory();
-        var settings = TestNode.FreeListenerPorts(TestNode.RequireCatalog());
-        settings["Node:DataDir"] = data.Path;
-        settings["Node:HttpPort"] = "0";
-        foreach (var (key, value) in overrides)
-        {
-            settings[key] = value;
-        }
-
-        await using var node = BlueprintNode.Create(TestNode.RequireCatalog(), settings);
-        var error = await Assert.ThrowsAnyAsync<Exception>(() => node.StartAsync(TestContext.Current.CancellationToken));
-        var lines = StartupFailure.Describe(error, node.Catalog);
-        Assert.NotNull(lines);
-        return lines;
-    }
+    private static Task<IReadOnlyList<string>> StartupLinesAsync(Dictionary<string, string?> overrides) =>
+        TestNode.StartupFailureAsync(overrides, TestContext.Current.CancellationToken);
 }

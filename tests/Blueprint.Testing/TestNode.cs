@@ -119,6 +119,36 @@ public sealed class TestNode : IAsyncDisposable
         return new TestNode(node, directory, overrides, owned);
     }
 
+    /// <summary>
+    /// Starts a node of the default catalog with <paramref name="settings"/> that must stop it, and returns the lines its
+    /// startup failure prints (one per bad setting).
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> StartupFailureAsync(IReadOnlyDictionary<string, string?> settings, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        using var data = new TempDirectory();
+        var catalog = RequireCatalog();
+        var overrides = FreeListenerPorts(catalog);
+        overrides["Node:DataDir"] = data.Path;
+        overrides["Node:HttpPort"] = "0";
+        foreach (var (key, value) in settings)
+        {
+            overrides[key] = value;
+        }
+
+        await using var node = BlueprintNode.Create(catalog, overrides);
+        try
+        {
+            await node.StartAsync(cancellationToken);
+        }
+        catch (Exception error) when (StartupFailure.Describe(error, node.Catalog) is { } lines)
+        {
+            return lines;
+        }
+
+        throw new InvalidOperationException("the node started, though its settings should have stopped it");
+    }
+
     /// <summary>A StackExchange.Redis connection to the embedded KV, shared by the test.</summary>
     public async Task<ConnectionMultiplexer> RedisAsync()
     {

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Blueprint.Hosting;
 using Blueprint.Log.Kafka;
 using Blueprint.Log.Storage;
 

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
+using Blueprint.Hosting;
 using Blueprint.Log.Broker;
 using Blueprint.Log.Kafka;
 using Blueprint.Raft.Hosting;

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Text.Json;
 using Blueprint.Core.Hashing;
+using Blueprint.Hosting;
 using Blueprint.Log.Broker;
 using Blueprint.Log.Kafka;
 using Blueprint.Raft.Hosting;

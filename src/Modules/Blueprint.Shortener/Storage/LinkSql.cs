@@ -27,20 +27,7 @@ internal static class LinkSql
         DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)),
         reader.IsDBNull(5) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)));
 
-    public static DbCommand Command(DbConnection connection, string sql, params (string Name, object? Value)[] parameters)
-    {
-        var command = connection.CreateCommand();
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters)
-        {
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = name;
-            parameter.Value = value ?? DBNull.Value;
-            command.Parameters.Add(parameter);
-        }
-
-        return command;
-    }
+    public static DbCommand Command(DbConnection connection, string sql, params (string Name, object? Value)[] parameters) => connection.Command(sql, parameters);
 
     /// <summary>Up to <paramref name="limit"/> links of <paramref name="database"/> with codes after <paramref name="after"/>, in code order.</summary>
     public static async Task<List<Link>> PageAsync(ISqlDatabase database, string after, int limit, CancellationToken cancellationToken)

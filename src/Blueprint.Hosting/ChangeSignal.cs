@@ -1,4 +1,4 @@
-namespace Blueprint.Log.Broker;
+namespace Blueprint.Hosting;
 
 /// <summary>
 /// Wakes whoever waits for "something changed": <see cref="Next"/> is a task that completes at the following

@@ -1,0 +1,332 @@
+using System.Collections.Concurrent;
+using System.Text;
+using Blueprint.Chat.Access;
+using Blueprint.Chat.Live;
+using Blueprint.Chat.Storage;
+using Blueprint.Core.Identifiers;
+using Microsoft.Extensions.Options;
+
+namespace Blueprint.Chat;
+
+/// <summary>
+/// What a user can do, the same over WebSocket and HTTP: every check (room known, membership, authorship, size) and every
+/// change of a room under its gate, stored first and then queued to the room's subscribers.
+/// </summary>
+internal sealed class ChatService(ChatStore store, ChatHub hub, ChatTokens tokens, IOptions<ChatOptions> options, TimeProvider time)
+{
+    private readonly ChatOptions _options = options.Value;
+    private readonly TimeOrderedIds _ids = new(options.Value.NodeId);
+    private readonly Lock _idLock = new();
+    private readonly ConcurrentDictionary<long, string> _names = new();
+
+    private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private long NextId()
+    {
+        lock (_idLock)
+        {
+            return _ids.Next(Now);
+        }
+    }
+
+    /// <summary>Creates a user and returns their key, shown once; null when the name is taken.</summary>
+    public async Task<(ChatUser User, string Key)?> CreateUserAsync(string? name, CancellationToken cancellationToken)
+    {
+        if (!IsUserName(name))
+        {
+            throw new ChatException(ChatErrors.BadFrame, "name must be 1 to 64 letters, digits, '.', '_' or '-'");
+        }
+
+        var user = new ChatUser(NextId(), name!);
+        var key = ChatKeys.New();
+        return await store.CreateUserAsync(user, ChatKeys.Hash(key), Now, cancellationToken).ConfigureAwait(false) ? (user, key) : null;
+    }
+
+    private static bool IsUserName(string? name) =>
+        !string.IsNullOrEmpty(name) && name.Length <= 64 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
+
+    /// <summary>The user an API key or (when configured) a JSON Web Token names, or null; a token's user is created on first sight.</summary>
+    public async Task<ChatUser?> AuthenticateAsync(string? credential, CancellationToken cancellationToken)
+    {
+        if (ChatKeys.IsWellFormed(credential))
+        {
+            return await store.UserByKeyHashAsync(ChatKeys.Hash(credential!), cancellationToken).ConfigureAwait(false);
+        }
+
+        if (credential is null || await tokens.SubjectAsync(credential).ConfigureAwait(false) is not { } name || !IsUserName(name))
+        {
+            return null;
+        }
+
+        if (await store.UserByNameAsync(name, cancellationToken).ConfigureAwait(false) is { } known)
+        {
+            return known;
+        }
+
+        // Two first connections at once: one insert wins, and both read the winner.
+        await store.CreateUserAsync(new ChatUser(NextId(), name), null, Now, cancellationToken).ConfigureAwait(false);
+        return await store.UserByNameAsync(name, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<string> NameOfAsync(long userId, CancellationToken cancellationToken)
+    {
+        if (!_names.TryGetValue(userId, out var name))
+        {
+            // Names never change, so the cache is never stale; it holds one entry per user seen.
+            name = (await store.UserByIdAsync(userId, cancellationToken).ConfigureAwait(false))?.Name ?? Frames.Id(userId);
+            _names[userId] = name;
+        }
+
+        return name;
+    }
+
+    public async Task<Room> CreateRoomAsync(ChatUser user, string? name, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(name) || name.Length > 100)
+        {
+            throw new ChatException(ChatErrors.BadFrame, "name must be 1 to 100 characters");
+        }
+
+        var room = new Room(NextId(), RoomKinds.Room, name.Trim(), user.Id, Now);
+        await store.CreateRoomAsync(room, cancellationToken).ConfigureAwait(false);
+        return room;
+    }
+
+    public async Task<Room> DirectAsync(ChatUser user, string? otherName, CancellationToken cancellationToken)
+    {
+        var other = string.IsNullOrEmpty(otherName) ? null : await store.UserByNameAsync(otherName, cancellationToken).ConfigureAwait(false);
+        if (other is null || other.Id == user.Id)
+        {
+            throw new ChatException(ChatErrors.NotFound, $"there is no other user '{otherName}'");
+        }
+
+        var (first, second) = string.CompareOrdinal(user.Name, other.Name) < 0 ? (user.Name, other.Name) : (other.Name, user.Name);
+        return await store.DirectAsync(new Room(NextId(), RoomKinds.Direct, $"{first}, {second}", user.Id, Now), other.Id, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<Room> JoinAsync(ChatUser user, long roomId, CancellationToken cancellationToken)
+    {
+        var room = await RoomAsync(roomId, cancellationToken).ConfigureAwait(false);
+        if (room.Kind != RoomKinds.Room)
+        {
+            throw new ChatException(ChatErrors.Forbidden, "a direct conversation has its two members only");
+        }
+
+        await store.JoinAsync(roomId, user.Id, Now, cancellationToken).ConfigureAwait(false);
+        return room;
+    }
+
+    public async Task<List<Room>> RoomsOfAsync(ChatUser user, CancellationToken cancellationToken)
+    {
+        var rooms = new List<Room>();
+        foreach (var id in await store.RoomIdsOfAsync(user.Id, cancellationToken).ConfigureAwait(false))
+        {
+            if (await store.RoomAsync(id, cancellationToken).ConfigureAwait(false) is { } room)
+            {
+                rooms.Add(room);
+            }
+        }
+
+        return rooms;
+    }
+
+    /// <summary>The room, when it exists and <paramref name="user"/> is in it.</summary>
+    public async Task<Room> MemberRoomAsync(ChatUser user, long roomId, CancellationToken cancellationToken)
+    {
+        var room = await RoomAsync(roomId, cancellationToken).ConfigureAwait(false);
+        if (!await store.IsMemberAsync(roomId, user.Id, cancellationToken).ConfigureAwait(false))
+        {
+            throw new ChatException(ChatErrors.NotMember, $"you are not a member of room {Frames.Id(roomId)}");
+        }
+
+        return room;
+    }
+
+    private async Task<Room> RoomAsync(long roomId, CancellationToken cancellationToken) =>
+        await store.RoomAsync(roomId, cancellationToken).ConfigureAwait(false) ?? throw new ChatException(ChatErrors.UnknownRoom, $"there is no room {Frames.Id(roomId)}");
+
+    /// <summary>Stores a message with the room's next id and queues it to the room's subscribers.</summary>
+    public async Task<ChatMessage> SendAsync(ChatUser user, long roomId, string? text, CancellationToken cancellationToken)
+    {
+        CheckText(text);
+        await MemberRoomAsync(user, roomId, cancellationToken).ConfigureAwait(false);
+        return await hub.UnderGateAsync(roomId, async () =>
+        {
+            var message = new ChatMessage(roomId, NextId(), user.Id, text, null, null);
+            await store.InsertMessageAsync(message, cancellationToken).ConfigureAwait(false);
+            hub.Broadcast(roomId, Frames.Json(Frames.Message(message, user.Name)), FrameKind.Live);
+            hub.MessageStored(roomId);
+            return message;
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Edits (<paramref name="text"/> set) or deletes (null) one of the user's own messages, and tells the room's subscribers.</summary>
+    public async Task<ChatMessage> RewriteAsync(ChatUser user, long roomId, long messageId, string? text, CancellationToken cancellationToken)
+    {
+        if (text is not null)
+        {
+            CheckText(text);
+        }
+
+        await MemberRoomAsync(user, roomId, cancellationToken).ConfigureAwait(false);
+        return await hub.UnderGateAsync(roomId, async () =>
+        {
+            var message = await store.MessageAsync(roomId, messageId, cancellationToken).ConfigureAwait(false);
+            if (message is null || message.DeletedAt is not null)
+            {
+                throw new ChatException(ChatErrors.NotFound, $"there is no message {Frames.Id(messageId)} in room {Frames.Id(roomId)}");
+            }
+
+            if (message.UserId != user.Id)
+            {
+                throw new ChatException(ChatErrors.Forbidden, "only its sender may edit or delete a message");
+            }
+
+            var at = Now;
+            await store.RewriteAsync(roomId, messageId, text, at, cancellationToken).ConfigureAwait(false);
+            var changed = text is null ? message with { Text = null, DeletedAt = at } : message with { Text = text, EditedAt = at };
+            hub.Broadcast(roomId, Frames.Json(new
+            {
+                type = text is null ? "deleted" : "edited",
+                room = Frames.Id(roomId),
+                id = Frames.Id(messageId),
+                text,
+                at,
+            }), FrameKind.Live);
+            return changed;
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Moves the user's delivered or read mark in a room and, when it moved, tells the room's subscribers.</summary>
+    public async Task MarkAsync(ChatUser user, long roomId, long messageId, bool read, CancellationToken cancellationToken)
+    {
+        await MemberRoomAsync(user, roomId, cancellationToken).ConfigureAwait(false);
+        if (await store.MarkAsync(roomId, user.Id, read, messageId, cancellationToken).ConfigureAwait(false))
+        {
+            hub.Broadcast(roomId, Frames.Json(new { type = "receipt", room = Frames.Id(roomId), user = user.Name, kind = read ? "read" : "delivered", id = Frames.Id(messageId) }), FrameKind.Live);
+        }
+    }
+
+    public async Task<List<Receipt>> ReceiptsAsync(ChatUser user, long roomId, CancellationToken cancellationToken)
+    {
+        await MemberRoomAsync(user, roomId, cancellationToken).ConfigureAwait(false);
+        return await store.ReceiptsAsync(roomId, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A page of history, newest first, below the cursor <paramref name="before"/> (null: from the newest), and the cursor
+    /// of the next page (the oldest id returned) when the page is full.
+    /// </summary>
+    public async Task<(List<ChatMessage> Page, long? Next)> HistoryAsync(ChatUser user, long roomId, long? before, int? limit, CancellationToken cancellationToken)
+    {
+        await MemberRoomAsync(user, roomId, cancellationToken).ConfigureAwait(false);
+        var size = Math.Clamp(limit ?? _options.HistoryPageMax, 1, _options.HistoryPageMax);
+        var page = await store.PageAsync(roomId, before ?? long.MaxValue, 0, size, cancellationToken).ConfigureAwait(false);
+        return (page, page.Count == size ? page[^1].Id : null);
+    }
+
+    /// <summary>
+    /// Subscribes a connection to a room and, with <paramref name="since"/>, first queues the messages after it (at most
+    /// <see cref="ChatOptions.ReplayMax"/>, the newest, after a <c>gap</c> frame when there were more). Under the room's
+    /// gate, so nothing sent meanwhile is missed or repeated; the <c>subscribed</c> reply (with the newest id replayed) follows
+    /// the replay, and live messages follow it.
+    /// </summary>
+    public async Task SubscribeAsync(ChatConnection connection, long roomId, long? since, string? reference, CancellationToken cancellationToken)
+    {
+        await MemberRoomAsync(connection.User!, roomId, cancellationToken).ConfigureAwait(false);
+        await hub.UnderGateAsync(roomId, async () =>
+        {
+            var last = since;
+            if (since is { } after)
+            {
+                var (missed, gapBefore) = await MissedAsync(roomId, after, cancellationToken).ConfigureAwait(false);
+                if (gapBefore is { } before)
+                {
+                    hub.Deliver(connection, Frames.Json(new { type = "gap", room = Frames.Id(roomId), after = Frames.Id(after), before = Frames.Id(before) }), FrameKind.Replay);
+                }
+
+                foreach (var message in missed)
+                {
+                    hub.Deliver(connection, Frames.Json(Frames.Message(message, await NameOfAsync(message.UserId, cancellationToken).ConfigureAwait(false))), FrameKind.Replay);
+                    last = message.Id;
+                }
+            }
+
+            hub.Subscribe(roomId, connection);
+            hub.Deliver(connection, Frames.Json(new { type = "subscribed", @ref = reference, room = Frames.Id(roomId), last = last is { } id ? Frames.Id(id) : null }), FrameKind.Live);
+            return last;
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The messages of a room after <paramref name="since"/>, oldest first: at most <see cref="ChatOptions.ReplayMax"/>, the
+    /// newest, and when there were more, the oldest id returned as the end of the gap.
+    /// </summary>
+    private async Task<(List<ChatMessage> Messages, long? GapBefore)> MissedAsync(long roomId, long since, CancellationToken cancellationToken)
+    {
+        var missed = await store.PageAsync(roomId, long.MaxValue, since, _options.ReplayMax + 1, cancellationToken).ConfigureAwait(false);
+        long? gapBefore = null;
+        if (missed.Count > _options.ReplayMax)
+        {
+            missed.RemoveAt(missed.Count - 1);
+            gapBefore = missed[^1].Id;
+        }
+
+        missed.Reverse();
+        return (missed, gapBefore);
+    }
+
+    /// <summary>
+    /// A long poll: the messages after <paramref name="since"/> (at most <see cref="ChatOptions.ReplayMax"/>, the newest,
+    /// with the start of the gap when there were more), waiting up to <paramref name="wait"/> for one when there are none yet.
+    /// </summary>
+    public async Task<(List<ChatMessage> Messages, long? GapBefore)> PollAsync(ChatUser user, long roomId, long since, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        await MemberRoomAsync(user, roomId, cancellationToken).ConfigureAwait(false);
+        var deadline = time.GetUtcNow() + wait;
+        while (true)
+        {
+            // Taken before reading, so a message stored in between wakes the wait instead of being missed.
+            var next = hub.NextMessageAsync(roomId);
+            var missed = await MissedAsync(roomId, since, cancellationToken).ConfigureAwait(false);
+            var left = deadline - time.GetUtcNow();
+            if (missed.Messages.Count > 0 || left <= TimeSpan.Zero)
+            {
+                return missed;
+            }
+
+            try
+            {
+                await next.WaitAsync(left, time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // Nothing came: one more read answers with what there is (nothing, or a message that just made it).
+            }
+        }
+    }
+
+    /// <summary>Tells a room's other subscribers that the user is typing; dropped where a queue is full.</summary>
+    /// <param name="user">Who is typing.</param>
+    /// <param name="connection">Their connection, which is not told; null over HTTP.</param>
+    /// <param name="roomId">The room.</param>
+    /// <param name="cancellationToken">Cancels the membership check.</param>
+    public async Task TypingAsync(ChatUser user, ChatConnection? connection, long roomId, CancellationToken cancellationToken)
+    {
+        await MemberRoomAsync(user, roomId, cancellationToken).ConfigureAwait(false);
+        hub.Broadcast(roomId, Frames.Json(new { type = "typing", room = Frames.Id(roomId), user = user.Name }), FrameKind.Droppable, except: connection);
+    }
+
+    private void CheckText(string? text)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            throw new ChatException(ChatErrors.BadFrame, "text must not be empty");
+        }
+
+        if (Encoding.UTF8.GetByteCount(text) > _options.MaxMessageBytes)
+        {
+            throw new ChatException(ChatErrors.TooLarge, $"text is over {_options.MaxMessageBytes} bytes");
+        }
+    }
+}
