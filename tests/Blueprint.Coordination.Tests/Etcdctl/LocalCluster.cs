@@ -57,9 +57,15 @@ public sealed partial class LocalCluster : IAsyncDisposable
             ],
             directory.Path,
 
-            // The members inherit it. A proposal waits for Raft up to 15 s rather than 5: when the machine is saturated (the
-            // whole test suite at once) a commit can take longer, and these tests are about etcd's behaviour, not its speed.
-            new Dictionary<string, string> { ["BLUEPRINT_Coordination__RequestTimeoutMs"] = "15000" });
+            // The members inherit them. A proposal waits for Raft up to 15 s rather than 5, and a follower waits 5 s
+            // (50 ticks) without heartbeats before it calls an election rather than 1 s: when the machine is saturated (the
+            // whole test suite at once) a heartbeat or a commit can be late, a needless election cuts off proposals and
+            // leaves members reporting no leader, and these tests are about etcd's behaviour, not its speed.
+            new Dictionary<string, string>
+            {
+                ["BLUEPRINT_Coordination__RequestTimeoutMs"] = "15000",
+                ["BLUEPRINT_Coordination__ElectionTicks"] = "50",
+            });
         try
         {
             await process.WaitForLineAsync(line => line.StartsWith("Ctrl-C stops", StringComparison.Ordinal), StartDeadline);
