@@ -35,6 +35,9 @@ public sealed partial class StatefulVsStatelessExperiment : AsyncExperiment
 
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long the users past halfway wait for the stopped node's graceful stop (its requests in flight end first).</summary>
+    private static readonly TimeSpan StopDeadline = TimeSpan.FromSeconds(30);
+
     /// <inheritdoc/>
     public override string Name => ExperimentName;
 
@@ -113,7 +116,7 @@ public sealed partial class StatefulVsStatelessExperiment : AsyncExperiment
                         // Past halfway, nobody goes on until the node has stopped: the stop falls mid-run for every user.
                         if (halfway.Task.IsCompleted)
                         {
-                            await stopped.Task.WaitAsync(RequestTimeout * 3, cancellationToken).ConfigureAwait(false);
+                            await stopped.Task.WaitAsync(StopDeadline, cancellationToken).ConfigureAwait(false);
                         }
 
                         while (true)

@@ -38,6 +38,9 @@ internal sealed class PushFeed
     /// <summary>The most messages one poll answers with.</summary>
     private const int MaxPerPoll = 1_000;
 
+    private static readonly byte[] EventStart = "data: "u8.ToArray();
+    private static readonly byte[] EventEnd = "\n\n"u8.ToArray();
+
     private readonly Lock _gate = new();
     private readonly List<byte[]> _messages = [];
     private readonly List<Channel<byte[]>> _streams = [];
@@ -170,9 +173,9 @@ internal sealed class PushFeed
                 // Every event already queued goes out in one flush, as an SSE server writes what it has.
                 while (stream.Reader.TryRead(out byte[]? message))
                 {
-                    await context.Response.Body.WriteAsync("data: "u8.ToArray(), context.RequestAborted).ConfigureAwait(false);
+                    await context.Response.Body.WriteAsync(EventStart, context.RequestAborted).ConfigureAwait(false);
                     await context.Response.Body.WriteAsync(message, context.RequestAborted).ConfigureAwait(false);
-                    await context.Response.Body.WriteAsync("\n\n"u8.ToArray(), context.RequestAborted).ConfigureAwait(false);
+                    await context.Response.Body.WriteAsync(EventEnd, context.RequestAborted).ConfigureAwait(false);
                 }
 
                 await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
