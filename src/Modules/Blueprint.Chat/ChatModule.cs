@@ -42,6 +42,7 @@ public sealed class ChatModule : IBlueprintModule
         services.AddSingleton<ChatStore>();
         services.AddSingleton<ChatTokens>();
         services.AddSingleton<ChatHub>();
+        services.AddSingleton<RoomBus>();
         services.AddSingleton<ChatService>();
         services.AddSingleton<Presence>();
         services.AddSingleton<ChatSocket>();

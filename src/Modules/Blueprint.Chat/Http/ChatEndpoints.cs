@@ -99,7 +99,7 @@ internal static class ChatEndpoints
         }));
         api.MapPost("/rooms/{room}/typing", (string room, HttpContext context, ChatService chat) => Authed(context, async (user, token) =>
         {
-            await chat.TypingAsync(user, null, ChatSocket.ParseId(room, "room"), token).ConfigureAwait(false);
+            await chat.TypingAsync(user, ChatSocket.ParseId(room, "room"), token).ConfigureAwait(false);
             return Results.NoContent();
         }));
         api.MapGet("/users/{name}/presence", (string name, HttpContext context, ChatStore store, Presence presence) => Authed(context, async (_, token) =>

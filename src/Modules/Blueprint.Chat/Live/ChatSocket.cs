@@ -164,7 +164,7 @@ internal sealed class ChatSocket(ChatService chat, ChatHub hub, Presence presenc
                     Reply(connection, new { type = "unsubscribed", @ref = frame.Ref, room = Frames.Id(room) });
                     break;
                 case "send":
-                    var sent = await chat.SendAsync(me, room, frame.Text, cancellationToken).ConfigureAwait(false);
+                    var sent = await chat.SendAsync(me, room, frame.Text, cancellationToken, connection).ConfigureAwait(false);
                     Reply(connection, new { type = "ack", @ref = frame.Ref, room = Frames.Id(room), id = Frames.Id(sent.Id) });
                     break;
                 case "edit" or "delete":
@@ -178,7 +178,7 @@ internal sealed class ChatSocket(ChatService chat, ChatHub hub, Presence presenc
                     Reply(connection, new { type = "ack", @ref = frame.Ref, room = Frames.Id(room), id = Frames.Id(upTo) });
                     break;
                 case "typing":
-                    await chat.TypingAsync(me, connection, room, cancellationToken).ConfigureAwait(false);
+                    await chat.TypingAsync(me, room, cancellationToken).ConfigureAwait(false);
                     break;
                 default:
                     throw new ChatException(ChatErrors.UnknownType, $"unknown frame type '{type}'");
