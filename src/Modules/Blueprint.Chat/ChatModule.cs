@@ -41,6 +41,7 @@ public sealed class ChatModule : IBlueprintModule
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<ChatStore>();
         services.AddSingleton<ChatTokens>();
+        services.AddSingleton<ChatTickets>();
         services.AddSingleton<ChatHub>();
         services.AddSingleton<RoomBus>();
         services.AddSingleton<ChatService>();

@@ -47,6 +47,10 @@ public sealed class ChatOptions : IValidatableObject
     [Range(60, 86_400, ErrorMessage = "must be from 60 to 86400 seconds")]
     public int RecentTtlSeconds { get; set; } = 600;
 
+    /// <summary>How long a ticket (<c>POST /api/chat/tickets</c>, for an EventSource's URL) names its user. <value>10–3600 seconds; default 60.</value></summary>
+    [Range(10, 3600, ErrorMessage = "must be from 10 to 3600 seconds")]
+    public int TicketTtlSeconds { get; set; } = 60;
+
     /// <summary>The largest page of history. <value>1–1000; default 100.</value></summary>
     [Range(1, 1000, ErrorMessage = "must be from 1 to 1000")]
     public int HistoryPageMax { get; set; } = 100;

@@ -12,7 +12,7 @@ namespace Blueprint.Chat;
 /// What a user can do, the same over WebSocket and HTTP: every check (room known, membership, authorship, size) and every
 /// change of a room under its gate, stored first and then queued to the room's subscribers.
 /// </summary>
-internal sealed class ChatService(ChatStore store, ChatHub hub, RoomBus bus, ChatTokens tokens, IOptions<ChatOptions> options, TimeProvider time)
+internal sealed class ChatService(ChatStore store, ChatHub hub, RoomBus bus, ChatTokens tokens, ChatTickets tickets, IOptions<ChatOptions> options, TimeProvider time)
 {
     /// <summary>How long a WebSocket send waits for the node to dispatch its message before acking anyway (the bus is slow or gone).</summary>
     private static readonly TimeSpan SenderCopyWait = TimeSpan.FromSeconds(2);
@@ -58,12 +58,19 @@ internal sealed class ChatService(ChatStore store, ChatHub hub, RoomBus bus, Cha
     private static bool IsUserName(string? name) =>
         !string.IsNullOrEmpty(name) && name.Length <= 64 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
 
-    /// <summary>The user an API key or (when configured) a JSON Web Token names, or null; a token's user is created on first sight.</summary>
+    /// <summary>The user an API key, a ticket or (when configured) a JSON Web Token names, or null; a token's user is created on first sight.</summary>
     public async Task<ChatUser?> AuthenticateAsync(string? credential, CancellationToken cancellationToken)
     {
         if (ChatKeys.IsWellFormed(credential))
         {
             return await store.UserByKeyHashAsync(ChatKeys.Hash(credential!), cancellationToken).ConfigureAwait(false);
+        }
+
+        if (ChatTickets.IsWellFormed(credential))
+        {
+            return await tickets.UserOfAsync(credential!, cancellationToken).ConfigureAwait(false) is { } id
+                ? await store.UserByIdAsync(id, cancellationToken).ConfigureAwait(false)
+                : null;
         }
 
         if (credential is null || await tokens.SubjectAsync(credential).ConfigureAwait(false) is not { } name || !IsUserName(name))
