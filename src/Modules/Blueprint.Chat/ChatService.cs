@@ -1,5 +1,5 @@
-using System.Collections.Concurrent;
 using System.Text;
+using BitFaster.Caching.Lru;
 using Blueprint.Chat.Access;
 using Blueprint.Chat.Live;
 using Blueprint.Chat.Storage;
@@ -17,10 +17,18 @@ internal sealed class ChatService(ChatStore store, ChatHub hub, RoomBus bus, Cha
     /// <summary>How long a WebSocket send waits for the node to dispatch its message before acking anyway (the bus is slow or gone).</summary>
     private static readonly TimeSpan SenderCopyWait = TimeSpan.FromSeconds(2);
 
+    /// <summary>The bound of each cache below.</summary>
+    private const int CacheEntries = 65_536;
+
     private readonly ChatOptions _options = options.Value;
     private readonly Lock _idLock = new();
     private TimeOrderedIds? _ids;
-    private readonly ConcurrentDictionary<long, string> _names = new();
+    // Caches of what never changes once written (the chat has no renames, key revocation, leaving or room deletion),
+    // so they are never stale; each bounded, least recently used out. They take the SQL reads off every send and call.
+    private readonly ConcurrentLru<long, string> _names = new(CacheEntries);
+    private readonly ConcurrentLru<string, ChatUser> _usersByKeyHash = new(CacheEntries);
+    private readonly ConcurrentLru<long, Room> _rooms = new(CacheEntries);
+    private readonly ConcurrentLru<(long Room, long User), bool> _memberships = new(CacheEntries);
 
     private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
 
@@ -63,7 +71,19 @@ internal sealed class ChatService(ChatStore store, ChatHub hub, RoomBus bus, Cha
     {
         if (ChatKeys.IsWellFormed(credential))
         {
-            return await store.UserByKeyHashAsync(ChatKeys.Hash(credential!), cancellationToken).ConfigureAwait(false);
+            var hash = ChatKeys.Hash(credential!);
+            if (_usersByKeyHash.TryGet(hash, out var cached))
+            {
+                return cached;
+            }
+
+            var user = await store.UserByKeyHashAsync(hash, cancellationToken).ConfigureAwait(false);
+            if (user is not null)
+            {
+                _usersByKeyHash.AddOrUpdate(hash, user);
+            }
+
+            return user;
         }
 
         if (ChatTickets.IsWellFormed(credential))
@@ -90,11 +110,10 @@ internal sealed class ChatService(ChatStore store, ChatHub hub, RoomBus bus, Cha
 
     public async Task<string> NameOfAsync(long userId, CancellationToken cancellationToken)
     {
-        if (!_names.TryGetValue(userId, out var name))
+        if (!_names.TryGet(userId, out var name))
         {
-            // Names never change, so the cache is never stale; it holds one entry per user seen.
             name = (await store.UserByIdAsync(userId, cancellationToken).ConfigureAwait(false))?.Name ?? Frames.Id(userId);
-            _names[userId] = name;
+            _names.AddOrUpdate(userId, name);
         }
 
         return name;
@@ -154,7 +173,16 @@ internal sealed class ChatService(ChatStore store, ChatHub hub, RoomBus bus, Cha
     public async Task<Room> MemberRoomAsync(ChatUser user, long roomId, CancellationToken cancellationToken)
     {
         var room = await RoomAsync(roomId, cancellationToken).ConfigureAwait(false);
-        if (!await store.IsMemberAsync(roomId, user.Id, cancellationToken).ConfigureAwait(false))
+        if (_memberships.TryGet((roomId, user.Id), out _))
+        {
+            return room;
+        }
+
+        if (await store.IsMemberAsync(roomId, user.Id, cancellationToken).ConfigureAwait(false))
+        {
+            _memberships.AddOrUpdate((roomId, user.Id), true);
+        }
+        else
         {
             throw new ChatException(ChatErrors.NotMember, $"you are not a member of room {Frames.Id(roomId)}");
         }
@@ -162,8 +190,17 @@ internal sealed class ChatService(ChatStore store, ChatHub hub, RoomBus bus, Cha
         return room;
     }
 
-    private async Task<Room> RoomAsync(long roomId, CancellationToken cancellationToken) =>
-        await store.RoomAsync(roomId, cancellationToken).ConfigureAwait(false) ?? throw new ChatException(ChatErrors.UnknownRoom, $"there is no room {Frames.Id(roomId)}");
+    private async Task<Room> RoomAsync(long roomId, CancellationToken cancellationToken)
+    {
+        if (_rooms.TryGet(roomId, out var room))
+        {
+            return room;
+        }
+
+        room = await store.RoomAsync(roomId, cancellationToken).ConfigureAwait(false) ?? throw new ChatException(ChatErrors.UnknownRoom, $"there is no room {Frames.Id(roomId)}");
+        _rooms.AddOrUpdate(roomId, room);
+        return room;
+    }
 
     /// <summary>
     /// Gives a message its room's next id and publishes it on the bus (<see cref="RoomBus.SendAsync"/>), then stores it;
