@@ -11,7 +11,7 @@ namespace Blueprint.Chat.Browser.Tests;
 internal sealed class ChatBrowser : IAsyncDisposable
 {
     /// <summary>How long a Playwright wait or expectation may take on a loaded two-core machine.</summary>
-    public const float TimeoutMs = 15_000;
+    public const float TimeoutMs = 30_000;
 
     private static readonly string[] Arguments =
     [

@@ -9,7 +9,7 @@ namespace Blueprint.Chat.Browser.Tests.Web;
 /// <summary>The browser client at <c>/chat</c>, driven in a real chromium against an in-process node.</summary>
 public sealed class ChatPageTests
 {
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
 
     [Fact]
     public async Task TwoTabs_ChatInARoom_SeeMessagesInOrderTypingAndReceipts()
@@ -78,7 +78,7 @@ public sealed class ChatPageTests
         await bob.Page.Context.CloseAsync();
 
         // Presence is polled: Bob's last connection closed, so Alice's page shows him offline by the next poll.
-        await Expect(alice.Presence).ToHaveTextAsync("bob is offline", new LocatorAssertionsToHaveTextOptions { Timeout = 30_000 });
+        await Expect(alice.Presence).ToHaveTextAsync("bob is offline", new LocatorAssertionsToHaveTextOptions { Timeout = 45_000 });
         await alice.ScreenshotAsync("direct");
         await alice.AssertNoErrorsAsync();
     }
