@@ -52,12 +52,17 @@ public sealed class ChatModule : IBlueprintModule
     }
 
     /// <inheritdoc />
-    public void MapEndpoints(IEndpointRouteBuilder endpoints) => ChatEndpoints.Map(endpoints);
+    public void MapEndpoints(IEndpointRouteBuilder endpoints)
+    {
+        ChatEndpoints.Map(endpoints);
+        ChatPage.Map(endpoints);
+    }
 
     /// <inheritdoc />
     public IEnumerable<ModuleEndpoint> DescribeEndpoints(IServiceProvider services) =>
     [
         new ModuleEndpoint("Chat API", "POST /api/chat/users, /api/chat/rooms, GET /api/chat/rooms/{id}/messages"),
+        new ModuleEndpoint("Chat in a browser", "/chat"),
         new ModuleEndpoint("Chat WebSocket", "/api/chat/ws",
             "curl -s -X POST localhost:8080/api/chat/users -H 'Content-Type: application/json' -d '{\"name\":\"alice\"}'"),
     ];
