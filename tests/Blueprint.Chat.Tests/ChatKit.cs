@@ -119,6 +119,20 @@ internal sealed class ChatClient : IAsyncDisposable
         }
     }
 
+    /// <summary>The next frame that is not a ping or typing, or null when the server closed.</summary>
+    public async Task<JsonElement?> NextOrCloseAsync()
+    {
+        while (await ReadAsync() is { } frame)
+        {
+            if (frame.Type() is not ("ping" or "typing"))
+            {
+                return frame;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>The next frame of <paramref name="type"/>, skipping others.</summary>
     public async Task<JsonElement> NextOfAsync(string type)
     {

@@ -4,6 +4,7 @@ using Blueprint.Chat.Access;
 using Blueprint.Chat.Live;
 using Blueprint.Chat.Storage;
 using Blueprint.Core.Identifiers;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Blueprint.Chat;
@@ -12,7 +13,7 @@ namespace Blueprint.Chat;
 /// What a user can do, the same over WebSocket and HTTP: every check (room known, membership, authorship, size) and every
 /// change of a room under its gate, stored first and then queued to the room's subscribers.
 /// </summary>
-internal sealed class ChatService(ChatStore store, ChatHub hub, RoomBus bus, ChatTokens tokens, ChatTickets tickets, IOptions<ChatOptions> options, TimeProvider time)
+internal sealed class ChatService(ChatStore store, ChatHub hub, RoomBus bus, ChatTokens tokens, ChatTickets tickets, IOptions<ChatOptions> options, TimeProvider time, IHostApplicationLifetime lifetime)
 {
     /// <summary>How long a WebSocket send waits for the node to dispatch its message before acking anyway (the bus is slow or gone).</summary>
     private static readonly TimeSpan SenderCopyWait = TimeSpan.FromSeconds(2);
@@ -377,11 +378,17 @@ internal sealed class ChatService(ChatStore store, ChatHub hub, RoomBus bus, Cha
 
             try
             {
-                await next.WaitAsync(left, time, cancellationToken).ConfigureAwait(false);
+                using var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
+                await next.WaitAsync(left, time, waiting.Token).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
                 // Nothing came: one more read answers with what there is (nothing, or a message that just made it).
+            }
+            catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                // The node is stopping: answer now rather than hold its shutdown; the client polls again elsewhere.
+                deadline = time.GetUtcNow();
             }
         }
     }

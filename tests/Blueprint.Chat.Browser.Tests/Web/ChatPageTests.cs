@@ -212,6 +212,48 @@ public sealed class ChatPageTests
         await alice.AssertNoErrorsAsync();
     }
 
+    [Fact]
+    public async Task TwoTabsOnTwoNodes_ExchangeMessages_AndALongPollerOnAThirdSeesThemInTheSameOrder()
+    {
+        // The second and third nodes use the first one's KV and SQL database: one chat on three nodes.
+        await using var nodes = await ChatNodes.StartAsync(3, (index, started) => index == 0 ? new Dictionary<string, string?>() : new Dictionary<string, string?>
+        {
+            ["Kv:ConnectionString"] = started[0].RespEndpoint,
+            ["Sql:ConnectionString"] = $"Data Source={Path.Combine(started[0].DataDir, "sql", "blueprint.db")}",
+        });
+        await using var browser = await ChatBrowser.LaunchAsync();
+        var alice = await browser.OpenAsync(nodes[0], "alice");
+        var bob = await browser.OpenAsync(nodes[1], "bob");
+        await alice.SignUpAsync("alice");
+        await bob.SignUpAsync("bob");
+        var room = await alice.CreateRoomAsync("across");
+        await bob.JoinAsync(room);
+        var carol = await nodes[2].UserAsync("carol");
+        await nodes[2].JoinAsync(carol, room);
+        string[] conversation = ["from node one", "from node two", "one again", "two again"];
+        var polled = PollAsync(nodes[2], carol, room, conversation.Length);
+
+        for (var index = 0; index < conversation.Length; index++)
+        {
+            var (sender, other) = index % 2 == 0 ? (alice, bob) : (bob, alice);
+            await sender.SendAsync(conversation[index]);
+            await Expect(other.Message(conversation[index])).ToHaveCountAsync(1);
+        }
+
+        await Expect(alice.Texts).ToHaveTextAsync(conversation);
+        await Expect(bob.Texts).ToHaveTextAsync(conversation);
+        await Expect(alice.Message("two again").Locator(".read-by")).ToHaveTextAsync("read by bob");
+        var ids = await alice.IdsAsync();
+        Assert.Equal(ids, await bob.IdsAsync());
+        var messages = await polled.WaitAsync(Deadline, ChatKit.Token);
+        Assert.Equal(ids, messages.Select(message => message.Id));
+        Assert.Equal(conversation, messages.Select(message => message.Text));
+        await alice.ScreenshotAsync("two-nodes");
+        await bob.ScreenshotAsync("two-nodes");
+        await alice.AssertNoErrorsAsync();
+        await bob.AssertNoErrorsAsync();
+    }
+
     private static async Task<List<(string Id, string User, string Text)>> PollAsync(TestNode node, string key, string room, int count)
     {
         var messages = new List<(string, string, string)>();
