@@ -40,6 +40,7 @@ public sealed class ChatModule : IBlueprintModule
         services.AddValidatedOptions<ChatOptions>(ChatOptions.Section);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<ChatStore>();
+        services.AddSingleton<MessageWriter>();
         services.AddSingleton<ChatTokens>();
         services.AddSingleton<ChatTickets>();
         services.AddSingleton<ChatHub>();

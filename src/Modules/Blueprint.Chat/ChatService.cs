@@ -13,7 +13,7 @@ namespace Blueprint.Chat;
 /// What a user can do, the same over WebSocket and HTTP: every check (room known, membership, authorship, size) and every
 /// change of a room under its gate, stored first and then queued to the room's subscribers.
 /// </summary>
-internal sealed class ChatService(ChatStore store, ChatHub hub, RoomBus bus, ChatTokens tokens, ChatTickets tickets, IOptions<ChatOptions> options, TimeProvider time, IHostApplicationLifetime lifetime)
+internal sealed class ChatService(ChatStore store, MessageWriter writer, ChatHub hub, RoomBus bus, ChatTokens tokens, ChatTickets tickets, IOptions<ChatOptions> options, TimeProvider time, IHostApplicationLifetime lifetime)
 {
     /// <summary>How long a WebSocket send waits for the node to dispatch its message before acking anyway (the bus is slow or gone).</summary>
     private static readonly TimeSpan SenderCopyWait = TimeSpan.FromSeconds(2);
@@ -214,7 +214,7 @@ internal sealed class ChatService(ChatStore store, ChatHub hub, RoomBus bus, Cha
         await MemberRoomAsync(user, roomId, cancellationToken).ConfigureAwait(false);
         var candidate = new ChatMessage(roomId, NextId(), user.Id, text, null, null);
         var message = candidate with { Id = await bus.SendAsync(candidate, user.Name, cancellationToken).ConfigureAwait(false) };
-        await store.InsertMessageAsync(message, cancellationToken).ConfigureAwait(false);
+        await writer.WriteAsync(message, cancellationToken).ConfigureAwait(false);
         if (connection is not null && connection.Rooms.ContainsKey(roomId))
         {
             await hub.WaitDispatchedAsync(roomId, message.Id, SenderCopyWait, time, cancellationToken).ConfigureAwait(false);
