@@ -25,6 +25,9 @@ internal sealed class ChatSocket(ChatService chat, ChatHub hub, Presence presenc
     /// <summary>How much of a message is read at a time.</summary>
     private const int ChunkBytes = 4096;
 
+    /// <summary>How much room a read asks for: most frames fit, and an idle connection holds no more than this.</summary>
+    private const int ReadBytes = 512;
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private static readonly byte[] Ping = Frames.Json(new { type = "ping" });
 
@@ -78,8 +81,8 @@ internal sealed class ChatSocket(ChatService chat, ChatHub hub, Presence presenc
 
     private async Task ReceiveAsync(ChatConnection connection, WebSocket socket, StrongBox lastHeard, CancellationToken cancellationToken)
     {
-        // Grows to the largest message this client has sent, up to the limit: an idle connection holds a few kilobytes.
-        var buffer = new ArrayBufferWriter<byte>(ChunkBytes);
+        // Grows (doubling) to the largest message this client has sent, up to the limit: an idle connection holds 512 bytes.
+        var buffer = new ArrayBufferWriter<byte>(ReadBytes);
         while (true)
         {
             buffer.ResetWrittenCount();
@@ -95,7 +98,7 @@ internal sealed class ChatSocket(ChatService chat, ChatHub hub, Presence presenc
                     return;
                 }
 
-                var memory = buffer.GetMemory(Math.Min(ChunkBytes, room));
+                var memory = buffer.GetMemory(Math.Min(ReadBytes, room));
                 received = await socket.ReceiveAsync(memory[..Math.Min(memory.Length, room)], cancellationToken).ConfigureAwait(false);
                 if (received.MessageType == WebSocketMessageType.Close)
                 {
