@@ -114,6 +114,15 @@ public sealed class ClusterTests
                 Assert.Equal(Enumerable.Range(0, PerSender).Select(n => $"{i}:{n}"), seen[0].Select(m => m.Str("text")).Where(text => text.StartsWith($"{i}:", StringComparison.Ordinal)));
             }
 
+            // A send is acked once stored (live delivery comes first): history is read after every ack.
+            foreach (var sender in senders)
+            {
+                for (var n = 0; n < PerSender; n++)
+                {
+                    Assert.Equal("ack", (await sender.NextOfAsync("ack")).Type());
+                }
+            }
+
             Assert.Equal(order, await HistoryAsync(a, keys[0], room));
             var (status, polled) = await poll;
             Assert.Equal(200, status);

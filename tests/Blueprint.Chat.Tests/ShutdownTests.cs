@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Net.WebSockets;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Blueprint.Chat.Tests;
 
@@ -28,6 +29,8 @@ public sealed class ShutdownTests
             using var pollRequest = new HttpRequestMessage(HttpMethod.Get, new Uri($"/api/chat/rooms/{room}/poll?since=0&wait=60", UriKind.Relative));
             pollRequest.Headers.Authorization = new AuthenticationHeaderValue("Bearer", alice);
             var poll = http.SendAsync(pollRequest, ChatKit.Token);
+            var chat = node.Node.Services.GetRequiredService<ChatService>();
+            await Eventually.TrueAsync(() => chat.PollsWaiting == 1, TimeSpan.FromSeconds(30), () => "the long poll is waiting on the node", ChatKit.Token);
 
             var stopping = node.DisposeAsync().AsTask();
             stopped = true;

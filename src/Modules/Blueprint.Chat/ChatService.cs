@@ -24,6 +24,10 @@ internal sealed class ChatService(ChatStore store, MessageWriter writer, ChatHub
     private readonly ChatOptions _options = options.Value;
     private readonly Lock _idLock = new();
     private TimeOrderedIds? _ids;
+    private int _pollsWaiting;
+
+    /// <summary>Long polls waiting for a message on this node now.</summary>
+    public int PollsWaiting => Volatile.Read(ref _pollsWaiting);
     // Caches of what never changes once written (the chat has no renames, key revocation, leaving or room deletion),
     // so they are never stale; each bounded, least recently used out. They take the SQL reads off every send and call.
     private readonly ConcurrentLru<long, string> _names = new(CacheEntries);
@@ -376,6 +380,7 @@ internal sealed class ChatService(ChatStore store, MessageWriter writer, ChatHub
                 return missed;
             }
 
+            Interlocked.Increment(ref _pollsWaiting);
             try
             {
                 using var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
@@ -389,6 +394,10 @@ internal sealed class ChatService(ChatStore store, MessageWriter writer, ChatHub
             {
                 // The node is stopping: answer now rather than hold its shutdown; the client polls again elsewhere.
                 deadline = time.GetUtcNow();
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _pollsWaiting);
             }
         }
     }
