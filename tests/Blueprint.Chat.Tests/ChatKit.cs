@@ -72,7 +72,11 @@ internal sealed class ChatClient : IAsyncDisposable
     public WebSocket Socket => _socket;
 
     /// <summary>Connects with the key in the Authorization header (null: connect unauthenticated) and, with a key, reads the <c>ready</c> frame.</summary>
-    public static async Task<ChatClient> ConnectAsync(TestNode node, string? key)
+    public static Task<ChatClient> ConnectAsync(TestNode node, string? key) =>
+        ConnectAsync(new UriBuilder(node.Http.BaseAddress!) { Scheme = "ws", Path = "/api/chat/ws" }.Uri, key);
+
+    /// <summary>Connects to the WebSocket at <paramref name="uri"/>, as <see cref="ConnectAsync(TestNode, string?)"/> does.</summary>
+    public static async Task<ChatClient> ConnectAsync(Uri uri, string? key)
     {
         var client = new ChatClient();
         if (key is not null)
@@ -80,7 +84,6 @@ internal sealed class ChatClient : IAsyncDisposable
             client._socket.Options.SetRequestHeader("Authorization", $"Bearer {key}");
         }
 
-        var uri = new UriBuilder(node.Http.BaseAddress!) { Scheme = "ws", Path = "/api/chat/ws" }.Uri;
         await client._socket.ConnectAsync(uri, ChatKit.Token);
         if (key is not null)
         {
@@ -114,6 +117,20 @@ internal sealed class ChatClient : IAsyncDisposable
                 return frame;
             }
         }
+    }
+
+    /// <summary>The next frame that is not a ping or typing, or null when the server closed.</summary>
+    public async Task<JsonElement?> NextOrCloseAsync()
+    {
+        while (await ReadAsync() is { } frame)
+        {
+            if (frame.Type() is not ("ping" or "typing"))
+            {
+                return frame;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The next frame of <paramref name="type"/>, skipping others.</summary>

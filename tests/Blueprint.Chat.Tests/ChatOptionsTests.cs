@@ -14,7 +14,7 @@ public sealed class ChatOptionsTests
         Assert.Contains(related, line => line.StartsWith("Chat:IdleTimeoutSeconds = '20': must be longer than HeartbeatSeconds", StringComparison.Ordinal));
         Assert.Contains(related, line => line.StartsWith("Chat:MaxFrameBytes = '65536': must leave room", StringComparison.Ordinal));
         Assert.Contains(ranged, line => line.StartsWith("Chat:SendQueueLimit = '0': must be from 1", StringComparison.Ordinal));
-        Assert.Contains(ranged, line => line.StartsWith("Chat:NodeId = '1024': must be from 0 to 1023", StringComparison.Ordinal));
+        Assert.Contains(ranged, line => line.StartsWith("Chat:NodeId = '1024': must be -1 (from the KV) or from 0 to 1023", StringComparison.Ordinal));
         Assert.Contains(secret, line => line.StartsWith("Chat:JwtSecret = '", StringComparison.Ordinal) && line.Contains("at least 32 bytes", StringComparison.Ordinal));
     }
 

@@ -112,4 +112,34 @@ public sealed class EventStreamTests
 
         Assert.Equal((403, "not_member"), (status, problem.Str("title")));
     }
+
+    [Fact]
+    public async Task AnEventSourceWithoutHeaders_GetsInWithATicketInTheUrl_AndOnlyWithATicket()
+    {
+        await using var node = await TestNode.StartAsync(cancellationToken: ChatKit.Token);
+        using var http = new HttpClient { BaseAddress = node.Http.BaseAddress, Timeout = Timeout.InfiniteTimeSpan };
+        var alice = await node.UserAsync("alice");
+        var room = await node.RoomAsync(alice, "general");
+        var sent = await node.PostAsync(alice, room, "hello");
+        var (status, issued) = await node.CallAsync(HttpMethod.Post, "/api/chat/tickets", alice);
+        Assert.Equal(201, status);
+        var ticket = issued.Str("ticket");
+        Assert.StartsWith("bpt_", ticket, StringComparison.Ordinal);
+
+        // No header at all, as an EventSource connects.
+        using (var response = await http.GetAsync(new Uri($"/api/chat/rooms/{room}/events?since=0&ticket={ticket}", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead, ChatKit.Token))
+        {
+            Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(ChatKit.Token));
+            Assert.Equal("event: message", await reader.ReadLineAsync(ChatKit.Token));
+            Assert.Equal($"id: {sent}", await reader.ReadLineAsync(ChatKit.Token));
+        }
+
+        // A key is never taken from a URL, nor a made-up ticket, nor a ticket on another call.
+        foreach (var path in new[] { $"/api/chat/rooms/{room}/events?ticket={alice}", $"/api/chat/rooms/{room}/events?ticket=bpt_{new string('x', 40)}", $"/api/chat/rooms/{room}/messages?ticket={ticket}" })
+        {
+            using var refused = await http.GetAsync(new Uri(path, UriKind.Relative), ChatKit.Token);
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, refused.StatusCode);
+        }
+    }
 }

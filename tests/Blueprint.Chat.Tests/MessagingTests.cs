@@ -252,4 +252,27 @@ public sealed class MessagingTests
         Assert.True(during);
         await Eventually.TrueAsync(async () => !await OnlineAsync(), TimeSpan.FromSeconds(30), () => "bob still online after his only connection closed", ChatKit.Token);
     }
+
+    [Fact]
+    public async Task ConcurrentSends_CommittedTogether_AreEachInHistoryOnce_WhenAnswered()
+    {
+        var (node, alice, bob, room) = await RoomOfTwoAsync();
+        await using var _ = node;
+        var sent = await Task.WhenAll(Enumerable.Range(0, 120).Select(i => node.PostAsync(i % 2 == 0 ? alice : bob, room, $"m{i}")));
+
+        // Every answered send is stored: read at once, without waiting for anything.
+        var history = new List<string>();
+        string? before = null;
+        do
+        {
+            var (status, page) = await node.CallAsync(HttpMethod.Get, $"/api/chat/rooms/{room}/messages?limit=100{(before is null ? "" : $"&before={before}")}", alice);
+            Assert.Equal(200, status);
+            history.AddRange(page.GetProperty("messages").EnumerateArray().Select(message => message.Str("id")));
+            before = page.GetProperty("next").GetString();
+        }
+        while (before is not null);
+
+        Assert.Equal(sent.Order(StringComparer.Ordinal), history.Order(StringComparer.Ordinal));
+        Assert.Equal(history.Count, history.Distinct().Count());
+    }
 }

@@ -19,6 +19,7 @@ internal static class ChatErrors
     public const string Forbidden = "forbidden";
     public const string TooLarge = "too_large";
     public const string Conflict = "conflict";
+    public const string Unavailable = "unavailable";
 
     public static int HttpStatus(string code) => code switch
     {
@@ -27,6 +28,7 @@ internal static class ChatErrors
         NotMember or Forbidden => 403,
         TooLarge => 413,
         Conflict => 409,
+        Unavailable => 503,
         _ => 400,
     };
 }

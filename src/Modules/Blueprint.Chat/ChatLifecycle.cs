@@ -1,12 +1,18 @@
+using Blueprint.Chat.Live;
 using Blueprint.Chat.Storage;
 using Microsoft.Extensions.Hosting;
 
 namespace Blueprint.Chat;
 
-/// <summary>Applies the chat's migrations before the node serves.</summary>
-internal sealed class ChatLifecycle(ChatStore store) : IHostedService
+/// <summary>Before the node serves: applies the chat's migrations, sets the node id of its ids and subscribes to the rooms' bus.</summary>
+internal sealed class ChatLifecycle(ChatStore store, ChatService chat, RoomBus bus) : IHostedService
 {
-    public Task StartAsync(CancellationToken cancellationToken) => store.MigrateAsync(cancellationToken);
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await store.MigrateAsync(cancellationToken).ConfigureAwait(false);
+        await chat.StartAsync(cancellationToken).ConfigureAwait(false);
+        await bus.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StopAsync(CancellationToken cancellationToken) => bus.StopAsync();
 }

@@ -40,8 +40,11 @@ public sealed class ChatModule : IBlueprintModule
         services.AddValidatedOptions<ChatOptions>(ChatOptions.Section);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<ChatStore>();
+        services.AddSingleton<MessageWriter>();
         services.AddSingleton<ChatTokens>();
+        services.AddSingleton<ChatTickets>();
         services.AddSingleton<ChatHub>();
+        services.AddSingleton<RoomBus>();
         services.AddSingleton<ChatService>();
         services.AddSingleton<Presence>();
         services.AddSingleton<ChatSocket>();
@@ -50,12 +53,17 @@ public sealed class ChatModule : IBlueprintModule
     }
 
     /// <inheritdoc />
-    public void MapEndpoints(IEndpointRouteBuilder endpoints) => ChatEndpoints.Map(endpoints);
+    public void MapEndpoints(IEndpointRouteBuilder endpoints)
+    {
+        ChatEndpoints.Map(endpoints);
+        ChatPage.Map(endpoints);
+    }
 
     /// <inheritdoc />
     public IEnumerable<ModuleEndpoint> DescribeEndpoints(IServiceProvider services) =>
     [
         new ModuleEndpoint("Chat API", "POST /api/chat/users, /api/chat/rooms, GET /api/chat/rooms/{id}/messages"),
+        new ModuleEndpoint("Chat in a browser", "/chat"),
         new ModuleEndpoint("Chat WebSocket", "/api/chat/ws",
             "curl -s -X POST localhost:8080/api/chat/users -H 'Content-Type: application/json' -d '{\"name\":\"alice\"}'"),
     ];

@@ -9,9 +9,12 @@ public sealed class ChatOptions : IValidatableObject
     /// <summary>The configuration section.</summary>
     public const string Section = "Chat";
 
-    /// <summary>This node's id in message and room ids; unique among nodes writing one database. <value>0–1023; default 0.</value></summary>
-    [Range(0, TimeOrderedIds.GeneratorMax, ErrorMessage = "must be from 0 to 1023")]
-    public int NodeId { get; set; }
+    /// <summary>
+    /// This node's id in message, room and user ids; unique among nodes writing one database. -1: taken from the KV at
+    /// start (a counter shared by the nodes, modulo 1024). <value>-1–1023; default -1.</value>
+    /// </summary>
+    [Range(-1, TimeOrderedIds.GeneratorMax, ErrorMessage = "must be -1 (from the KV) or from 0 to 1023")]
+    public int NodeId { get; set; } = -1;
 
     /// <summary>The largest message text, in UTF-8 bytes; a longer one is refused with <c>too_large</c>. <value>1–1048576; default 4096.</value></summary>
     [Range(1, 1_048_576, ErrorMessage = "must be from 1 to 1048576 bytes")]
@@ -32,6 +35,21 @@ public sealed class ChatOptions : IValidatableObject
     /// <summary>The most missed messages a subscribe with <c>since</c> replays; beyond it the newest are sent after a <c>gap</c> frame. <value>1–100000; default 1000.</value></summary>
     [Range(1, 100_000, ErrorMessage = "must be from 1 to 100000")]
     public int ReplayMax { get; set; } = 1000;
+
+    /// <summary>
+    /// How many of a room's newest messages the KV keeps beside the bus: what a subscribe replays from while their SQL
+    /// inserts may still be running. <value>16–100000; default 1000.</value>
+    /// </summary>
+    [Range(16, 100_000, ErrorMessage = "must be from 16 to 100000")]
+    public int RecentMax { get; set; } = 1000;
+
+    /// <summary>How long a quiet room's recent buffer stays in the KV after its last message. <value>60–86400 seconds; default 600.</value></summary>
+    [Range(60, 86_400, ErrorMessage = "must be from 60 to 86400 seconds")]
+    public int RecentTtlSeconds { get; set; } = 600;
+
+    /// <summary>How long a ticket (<c>POST /api/chat/tickets</c>, for an EventSource's URL) names its user. <value>10–3600 seconds; default 60.</value></summary>
+    [Range(10, 3600, ErrorMessage = "must be from 10 to 3600 seconds")]
+    public int TicketTtlSeconds { get; set; } = 60;
 
     /// <summary>The largest page of history. <value>1–1000; default 100.</value></summary>
     [Range(1, 1000, ErrorMessage = "must be from 1 to 1000")]

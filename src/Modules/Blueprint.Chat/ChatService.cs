@@ -1,9 +1,10 @@
-using System.Collections.Concurrent;
 using System.Text;
+using BitFaster.Caching.Lru;
 using Blueprint.Chat.Access;
 using Blueprint.Chat.Live;
 using Blueprint.Chat.Storage;
 using Blueprint.Core.Identifiers;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Blueprint.Chat;
@@ -12,20 +13,41 @@ namespace Blueprint.Chat;
 /// What a user can do, the same over WebSocket and HTTP: every check (room known, membership, authorship, size) and every
 /// change of a room under its gate, stored first and then queued to the room's subscribers.
 /// </summary>
-internal sealed class ChatService(ChatStore store, ChatHub hub, ChatTokens tokens, IOptions<ChatOptions> options, TimeProvider time)
+internal sealed class ChatService(ChatStore store, MessageWriter writer, ChatHub hub, RoomBus bus, ChatTokens tokens, ChatTickets tickets, IOptions<ChatOptions> options, TimeProvider time, IHostApplicationLifetime lifetime)
 {
+    /// <summary>How long a WebSocket send waits for the node to dispatch its message before acking anyway (the bus is slow or gone).</summary>
+    private static readonly TimeSpan SenderCopyWait = TimeSpan.FromSeconds(2);
+
+    /// <summary>The bound of each cache below.</summary>
+    private const int CacheEntries = 65_536;
+
     private readonly ChatOptions _options = options.Value;
-    private readonly TimeOrderedIds _ids = new(options.Value.NodeId);
     private readonly Lock _idLock = new();
-    private readonly ConcurrentDictionary<long, string> _names = new();
+    private TimeOrderedIds? _ids;
+    // Caches of what never changes once written (the chat has no renames, key revocation, leaving or room deletion),
+    // so they are never stale; each bounded, least recently used out. They take the SQL reads off every send and call.
+    private readonly ConcurrentLru<long, string> _names = new(CacheEntries);
+    private readonly ConcurrentLru<string, ChatUser> _usersByKeyHash = new(CacheEntries);
+    private readonly ConcurrentLru<long, Room> _rooms = new(CacheEntries);
+    private readonly ConcurrentLru<(long Room, long User), bool> _memberships = new(CacheEntries);
 
     private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>Sets the node id of the ids this node makes (from options, or from the KV), before the node serves.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var nodeId = _options.NodeId >= 0 ? _options.NodeId : await bus.AllocateNodeIdAsync(cancellationToken).ConfigureAwait(false);
+        lock (_idLock)
+        {
+            _ids = new TimeOrderedIds(nodeId);
+        }
+    }
 
     private long NextId()
     {
         lock (_idLock)
         {
-            return _ids.Next(Now);
+            return (_ids ?? throw new InvalidOperationException("the chat has not started")).Next(Now);
         }
     }
 
@@ -45,12 +67,31 @@ internal sealed class ChatService(ChatStore store, ChatHub hub, ChatTokens token
     private static bool IsUserName(string? name) =>
         !string.IsNullOrEmpty(name) && name.Length <= 64 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
 
-    /// <summary>The user an API key or (when configured) a JSON Web Token names, or null; a token's user is created on first sight.</summary>
+    /// <summary>The user an API key, a ticket or (when configured) a JSON Web Token names, or null; a token's user is created on first sight.</summary>
     public async Task<ChatUser?> AuthenticateAsync(string? credential, CancellationToken cancellationToken)
     {
         if (ChatKeys.IsWellFormed(credential))
         {
-            return await store.UserByKeyHashAsync(ChatKeys.Hash(credential!), cancellationToken).ConfigureAwait(false);
+            var hash = ChatKeys.Hash(credential!);
+            if (_usersByKeyHash.TryGet(hash, out var cached))
+            {
+                return cached;
+            }
+
+            var user = await store.UserByKeyHashAsync(hash, cancellationToken).ConfigureAwait(false);
+            if (user is not null)
+            {
+                _usersByKeyHash.AddOrUpdate(hash, user);
+            }
+
+            return user;
+        }
+
+        if (ChatTickets.IsWellFormed(credential))
+        {
+            return await tickets.UserOfAsync(credential!, cancellationToken).ConfigureAwait(false) is { } id
+                ? await store.UserByIdAsync(id, cancellationToken).ConfigureAwait(false)
+                : null;
         }
 
         if (credential is null || await tokens.SubjectAsync(credential).ConfigureAwait(false) is not { } name || !IsUserName(name))
@@ -70,11 +111,10 @@ internal sealed class ChatService(ChatStore store, ChatHub hub, ChatTokens token
 
     public async Task<string> NameOfAsync(long userId, CancellationToken cancellationToken)
     {
-        if (!_names.TryGetValue(userId, out var name))
+        if (!_names.TryGet(userId, out var name))
         {
-            // Names never change, so the cache is never stale; it holds one entry per user seen.
             name = (await store.UserByIdAsync(userId, cancellationToken).ConfigureAwait(false))?.Name ?? Frames.Id(userId);
-            _names[userId] = name;
+            _names.AddOrUpdate(userId, name);
         }
 
         return name;
@@ -134,7 +174,16 @@ internal sealed class ChatService(ChatStore store, ChatHub hub, ChatTokens token
     public async Task<Room> MemberRoomAsync(ChatUser user, long roomId, CancellationToken cancellationToken)
     {
         var room = await RoomAsync(roomId, cancellationToken).ConfigureAwait(false);
-        if (!await store.IsMemberAsync(roomId, user.Id, cancellationToken).ConfigureAwait(false))
+        if (_memberships.TryGet((roomId, user.Id), out _))
+        {
+            return room;
+        }
+
+        if (await store.IsMemberAsync(roomId, user.Id, cancellationToken).ConfigureAwait(false))
+        {
+            _memberships.AddOrUpdate((roomId, user.Id), true);
+        }
+        else
         {
             throw new ChatException(ChatErrors.NotMember, $"you are not a member of room {Frames.Id(roomId)}");
         }
@@ -142,22 +191,36 @@ internal sealed class ChatService(ChatStore store, ChatHub hub, ChatTokens token
         return room;
     }
 
-    private async Task<Room> RoomAsync(long roomId, CancellationToken cancellationToken) =>
-        await store.RoomAsync(roomId, cancellationToken).ConfigureAwait(false) ?? throw new ChatException(ChatErrors.UnknownRoom, $"there is no room {Frames.Id(roomId)}");
+    private async Task<Room> RoomAsync(long roomId, CancellationToken cancellationToken)
+    {
+        if (_rooms.TryGet(roomId, out var room))
+        {
+            return room;
+        }
 
-    /// <summary>Stores a message with the room's next id and queues it to the room's subscribers.</summary>
-    public async Task<ChatMessage> SendAsync(ChatUser user, long roomId, string? text, CancellationToken cancellationToken)
+        room = await store.RoomAsync(roomId, cancellationToken).ConfigureAwait(false) ?? throw new ChatException(ChatErrors.UnknownRoom, $"there is no room {Frames.Id(roomId)}");
+        _rooms.AddOrUpdate(roomId, room);
+        return room;
+    }
+
+    /// <summary>
+    /// Gives a message its room's next id and publishes it on the bus (<see cref="RoomBus.SendAsync"/>), then stores it;
+    /// answered once stored. With <paramref name="connection"/> subscribed to the room, also waits (briefly) until this node
+    /// has queued the message to it, so the sender's copy comes before its ack.
+    /// </summary>
+    public async Task<ChatMessage> SendAsync(ChatUser user, long roomId, string? text, CancellationToken cancellationToken, ChatConnection? connection = null)
     {
         CheckText(text);
         await MemberRoomAsync(user, roomId, cancellationToken).ConfigureAwait(false);
-        return await hub.UnderGateAsync(roomId, async () =>
+        var candidate = new ChatMessage(roomId, NextId(), user.Id, text, null, null);
+        var message = candidate with { Id = await bus.SendAsync(candidate, user.Name, cancellationToken).ConfigureAwait(false) };
+        await writer.WriteAsync(message, cancellationToken).ConfigureAwait(false);
+        if (connection is not null && connection.Rooms.ContainsKey(roomId))
         {
-            var message = new ChatMessage(roomId, NextId(), user.Id, text, null, null);
-            await store.InsertMessageAsync(message, cancellationToken).ConfigureAwait(false);
-            hub.Broadcast(roomId, Frames.Json(Frames.Message(message, user.Name)), FrameKind.Live);
-            hub.MessageStored(roomId);
-            return message;
-        }, cancellationToken).ConfigureAwait(false);
+            await hub.WaitDispatchedAsync(roomId, message.Id, SenderCopyWait, time, cancellationToken).ConfigureAwait(false);
+        }
+
+        return message;
     }
 
     /// <summary>Edits (<paramref name="text"/> set) or deletes (null) one of the user's own messages, and tells the room's subscribers.</summary>
@@ -169,32 +232,29 @@ internal sealed class ChatService(ChatStore store, ChatHub hub, ChatTokens token
         }
 
         await MemberRoomAsync(user, roomId, cancellationToken).ConfigureAwait(false);
-        return await hub.UnderGateAsync(roomId, async () =>
+        var message = await store.MessageAsync(roomId, messageId, cancellationToken).ConfigureAwait(false);
+        if (message is null || message.DeletedAt is not null)
         {
-            var message = await store.MessageAsync(roomId, messageId, cancellationToken).ConfigureAwait(false);
-            if (message is null || message.DeletedAt is not null)
-            {
-                throw new ChatException(ChatErrors.NotFound, $"there is no message {Frames.Id(messageId)} in room {Frames.Id(roomId)}");
-            }
+            throw new ChatException(ChatErrors.NotFound, $"there is no message {Frames.Id(messageId)} in room {Frames.Id(roomId)}");
+        }
 
-            if (message.UserId != user.Id)
-            {
-                throw new ChatException(ChatErrors.Forbidden, "only its sender may edit or delete a message");
-            }
+        if (message.UserId != user.Id)
+        {
+            throw new ChatException(ChatErrors.Forbidden, "only its sender may edit or delete a message");
+        }
 
-            var at = Now;
-            await store.RewriteAsync(roomId, messageId, text, at, cancellationToken).ConfigureAwait(false);
-            var changed = text is null ? message with { Text = null, DeletedAt = at } : message with { Text = text, EditedAt = at };
-            hub.Broadcast(roomId, Frames.Json(new
-            {
-                type = text is null ? "deleted" : "edited",
-                room = Frames.Id(roomId),
-                id = Frames.Id(messageId),
-                text,
-                at,
-            }), FrameKind.Live);
-            return changed;
-        }, cancellationToken).ConfigureAwait(false);
+        var at = Now;
+        await store.RewriteAsync(roomId, messageId, text, at, cancellationToken).ConfigureAwait(false);
+        var changed = text is null ? message with { Text = null, DeletedAt = at } : message with { Text = text, EditedAt = at };
+        await bus.PublishAsync(roomId, Frames.Json(new
+        {
+            type = text is null ? "deleted" : "edited",
+            room = Frames.Id(roomId),
+            id = Frames.Id(messageId),
+            text,
+            at,
+        }), FrameKind.Live, 0, cancellationToken).ConfigureAwait(false);
+        return changed;
     }
 
     /// <summary>Moves the user's delivered or read mark in a room and, when it moved, tells the room's subscribers.</summary>
@@ -203,7 +263,7 @@ internal sealed class ChatService(ChatStore store, ChatHub hub, ChatTokens token
         await MemberRoomAsync(user, roomId, cancellationToken).ConfigureAwait(false);
         if (await store.MarkAsync(roomId, user.Id, read, messageId, cancellationToken).ConfigureAwait(false))
         {
-            hub.Broadcast(roomId, Frames.Json(new { type = "receipt", room = Frames.Id(roomId), user = user.Name, kind = read ? "read" : "delivered", id = Frames.Id(messageId) }), FrameKind.Live);
+            await bus.PublishAsync(roomId, Frames.Json(new { type = "receipt", room = Frames.Id(roomId), user = user.Name, kind = read ? "read" : "delivered", id = Frames.Id(messageId) }), FrameKind.Live, 0, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -227,44 +287,65 @@ internal sealed class ChatService(ChatStore store, ChatHub hub, ChatTokens token
 
     /// <summary>
     /// Subscribes a connection to a room and, with <paramref name="since"/>, first queues the messages after it (at most
-    /// <see cref="ChatOptions.ReplayMax"/>, the newest, after a <c>gap</c> frame when there were more). Under the room's
-    /// gate, so nothing sent meanwhile is missed or repeated; the <c>subscribed</c> reply (with the newest id replayed) follows
-    /// the replay, and live messages follow it.
+    /// <see cref="ChatOptions.ReplayMax"/>, the newest, after a <c>gap</c> frame when there were more). The connection joins
+    /// before the replay is read (<see cref="ChatHub.BeginJoin"/>), so what is sent meanwhile on any node is held for it
+    /// and follows the replay without a gap or a duplicate; the <c>subscribed</c> reply (with the newest id replayed)
+    /// comes between the two.
     /// </summary>
     public async Task SubscribeAsync(ChatConnection connection, long roomId, long? since, string? reference, CancellationToken cancellationToken)
     {
         await MemberRoomAsync(connection.User!, roomId, cancellationToken).ConfigureAwait(false);
-        await hub.UnderGateAsync(roomId, async () =>
+        hub.BeginJoin(roomId, connection);
+        try
         {
+            var replay = new List<byte[]>();
             var last = since;
             if (since is { } after)
             {
                 var (missed, gapBefore) = await MissedAsync(roomId, after, cancellationToken).ConfigureAwait(false);
                 if (gapBefore is { } before)
                 {
-                    hub.Deliver(connection, Frames.Json(new { type = "gap", room = Frames.Id(roomId), after = Frames.Id(after), before = Frames.Id(before) }), FrameKind.Replay);
+                    replay.Add(Frames.Json(new { type = "gap", room = Frames.Id(roomId), after = Frames.Id(after), before = Frames.Id(before) }));
                 }
 
                 foreach (var message in missed)
                 {
-                    hub.Deliver(connection, Frames.Json(Frames.Message(message, await NameOfAsync(message.UserId, cancellationToken).ConfigureAwait(false))), FrameKind.Replay);
+                    replay.Add(Frames.Json(Frames.Message(message, await NameOfAsync(message.UserId, cancellationToken).ConfigureAwait(false))));
                     last = message.Id;
                 }
             }
 
-            hub.Subscribe(roomId, connection);
-            hub.Deliver(connection, Frames.Json(new { type = "subscribed", @ref = reference, room = Frames.Id(roomId), last = last is { } id ? Frames.Id(id) : null }), FrameKind.Live);
-            return last;
-        }, cancellationToken).ConfigureAwait(false);
+            var subscribed = Frames.Json(new { type = "subscribed", @ref = reference, room = Frames.Id(roomId), last = last is { } id ? Frames.Id(id) : null });
+            hub.CompleteJoin(roomId, connection, replay, last ?? 0, subscribed);
+        }
+        catch
+        {
+            hub.Unsubscribe(roomId, connection);
+            throw;
+        }
     }
 
     /// <summary>
     /// The messages of a room after <paramref name="since"/>, oldest first: at most <see cref="ChatOptions.ReplayMax"/>, the
-    /// newest, and when there were more, the oldest id returned as the end of the gap.
+    /// newest, and when there were more, the oldest id returned as the end of the gap. Read from the KV's recent buffer
+    /// and from SQL: the buffer has every message published, including those whose insert is still running; SQL has the
+    /// older ones and every edit and delete, so its copy wins where both have a message.
     /// </summary>
     private async Task<(List<ChatMessage> Messages, long? GapBefore)> MissedAsync(long roomId, long since, CancellationToken cancellationToken)
     {
+        var recent = await bus.RecentAsync(roomId, since, cancellationToken).ConfigureAwait(false);
         var missed = await store.PageAsync(roomId, long.MaxValue, since, _options.ReplayMax + 1, cancellationToken).ConfigureAwait(false);
+        if (recent.Count > 0)
+        {
+            var stored = missed.Select(message => message.Id).ToHashSet();
+            missed.AddRange(recent.Where(message => !stored.Contains(message.Id)));
+            missed.Sort((x, y) => y.Id.CompareTo(x.Id));
+            if (missed.Count > _options.ReplayMax + 1)
+            {
+                missed.RemoveRange(_options.ReplayMax + 1, missed.Count - _options.ReplayMax - 1);
+            }
+        }
+
         long? gapBefore = null;
         if (missed.Count > _options.ReplayMax)
         {
@@ -297,24 +378,26 @@ internal sealed class ChatService(ChatStore store, ChatHub hub, ChatTokens token
 
             try
             {
-                await next.WaitAsync(left, time, cancellationToken).ConfigureAwait(false);
+                using var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
+                await next.WaitAsync(left, time, waiting.Token).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
                 // Nothing came: one more read answers with what there is (nothing, or a message that just made it).
             }
+            catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                // The node is stopping: answer now rather than hold its shutdown; the client polls again elsewhere.
+                deadline = time.GetUtcNow();
+            }
         }
     }
 
-    /// <summary>Tells a room's other subscribers that the user is typing; dropped where a queue is full.</summary>
-    /// <param name="user">Who is typing.</param>
-    /// <param name="connection">Their connection, which is not told; null over HTTP.</param>
-    /// <param name="roomId">The room.</param>
-    /// <param name="cancellationToken">Cancels the membership check.</param>
-    public async Task TypingAsync(ChatUser user, ChatConnection? connection, long roomId, CancellationToken cancellationToken)
+    /// <summary>Tells a room's subscribers but the typist's own connections that the user is typing; dropped where a queue is full.</summary>
+    public async Task TypingAsync(ChatUser user, long roomId, CancellationToken cancellationToken)
     {
         await MemberRoomAsync(user, roomId, cancellationToken).ConfigureAwait(false);
-        hub.Broadcast(roomId, Frames.Json(new { type = "typing", room = Frames.Id(roomId), user = user.Name }), FrameKind.Droppable, except: connection);
+        await bus.PublishAsync(roomId, Frames.Json(new { type = "typing", room = Frames.Id(roomId), user = user.Name }), FrameKind.Droppable, user.Id, cancellationToken).ConfigureAwait(false);
     }
 
     private void CheckText(string? text)

@@ -1,8 +1,10 @@
+using Blueprint.Chat.Access;
 using Blueprint.Chat.Live;
 using Blueprint.Chat.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
 
 namespace Blueprint.Chat.Http;
 
@@ -32,6 +34,8 @@ internal static class ChatEndpoints
             await chat.CreateUserAsync(body.Name, token).ConfigureAwait(false) is { } created
                 ? Results.Created($"/api/chat/users/{created.User.Name}", new { id = Frames.Id(created.User.Id), name = created.User.Name, key = created.Key })
                 : Problem(ChatErrors.Conflict, $"the name '{body.Name}' is taken")));
+        api.MapPost("/tickets", (HttpContext context, ChatTickets tickets, IOptions<ChatOptions> options) => Authed(context, async (user, token) =>
+            Results.Created((string?)null, new { ticket = await tickets.IssueAsync(user.Id, token).ConfigureAwait(false), expiresInSeconds = options.Value.TicketTtlSeconds })));
         api.MapGet("/me", (HttpContext context, CancellationToken _) => Authed(context, (user, _) => Task.FromResult(Results.Ok(new { id = Frames.Id(user.Id), name = user.Name }))));
         api.MapGet("/rooms", (HttpContext context, ChatService chat) => Authed(context, async (user, token) =>
             Results.Ok(new { rooms = (await chat.RoomsOfAsync(user, token).ConfigureAwait(false)).Select(Frames.Room) })));
@@ -78,7 +82,8 @@ internal static class ChatEndpoints
 
             return Results.Ok(new { receipts });
         }));
-        api.MapGet("/rooms/{room}/events", (string room, string? since, HttpContext context, ChatEvents events) => Authed(context, async (user, _) =>
+        // An EventSource cannot set headers: it shows a ticket in the URL instead (ChatTickets).
+        api.MapGet("/rooms/{room}/events", (string room, string? since, HttpContext context, ChatEvents events) => Authed(context, allowTicket: true, async (user, _) =>
         {
             // EventSource resumes with the id of the last message event it saw.
             var lastEventId = context.Request.Headers["Last-Event-ID"].ToString();
@@ -99,7 +104,7 @@ internal static class ChatEndpoints
         }));
         api.MapPost("/rooms/{room}/typing", (string room, HttpContext context, ChatService chat) => Authed(context, async (user, token) =>
         {
-            await chat.TypingAsync(user, null, ChatSocket.ParseId(room, "room"), token).ConfigureAwait(false);
+            await chat.TypingAsync(user, ChatSocket.ParseId(room, "room"), token).ConfigureAwait(false);
             return Results.NoContent();
         }));
         api.MapGet("/users/{name}/presence", (string name, HttpContext context, ChatStore store, Presence presence) => Authed(context, async (_, token) =>
@@ -161,10 +166,18 @@ internal static class ChatEndpoints
         }
     }
 
-    private static Task<IResult> Authed(HttpContext context, Func<ChatUser, CancellationToken, Task<IResult>> action) => Refusable(async () =>
+    private static Task<IResult> Authed(HttpContext context, Func<ChatUser, CancellationToken, Task<IResult>> action) => Authed(context, allowTicket: false, action);
+
+    private static Task<IResult> Authed(HttpContext context, bool allowTicket, Func<ChatUser, CancellationToken, Task<IResult>> action) => Refusable(async () =>
     {
         var chat = context.RequestServices.GetService(typeof(ChatService)) as ChatService;
-        var user = await chat!.AuthenticateAsync(KeyOf(context.Request), context.RequestAborted).ConfigureAwait(false);
+        var credential = KeyOf(context.Request);
+        if (credential is null && allowTicket && context.Request.Query["ticket"].ToString() is { } ticket && ChatTickets.IsWellFormed(ticket))
+        {
+            credential = ticket;
+        }
+
+        var user = await chat!.AuthenticateAsync(credential, context.RequestAborted).ConfigureAwait(false);
         return user is null
             ? Problem(ChatErrors.Unauthorized, "present your key or token as Authorization: Bearer <key> (or X-Api-Key)")
             : await action(user, context.RequestAborted).ConfigureAwait(false);

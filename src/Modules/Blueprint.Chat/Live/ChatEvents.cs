@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Blueprint.Chat.Storage;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Blueprint.Chat.Live;
@@ -13,7 +14,7 @@ namespace Blueprint.Chat.Live;
 /// written here rather than through <c>TypedResults.ServerSentEvents</c> because one writer loop
 /// (<see cref="ChatConnection.WriteAsync"/>) drives both transports, with the queue's accounting and the close in it.
 /// </summary>
-internal sealed class ChatEvents(ChatService chat, ChatHub hub, IOptions<ChatOptions> options, TimeProvider time)
+internal sealed class ChatEvents(ChatService chat, ChatHub hub, IOptions<ChatOptions> options, TimeProvider time, IHostApplicationLifetime lifetime)
 {
     private static readonly byte[] Ping = Frames.Json(new { type = "ping" });
 
@@ -24,6 +25,8 @@ internal sealed class ChatEvents(ChatService chat, ChatHub hub, IOptions<ChatOpt
     {
         var connection = new ChatConnection(_options.SendQueueLimit) { User = user };
         hub.Add(connection);
+        // A stopping node ends the stream with a close event; EventSource reconnects (elsewhere) with Last-Event-ID.
+        using var stopping = lifetime.ApplicationStopping.Register(() => connection.Close(1001, "the node is stopping"));
         try
         {
             await chat.SubscribeAsync(connection, room, since, null, context.RequestAborted).ConfigureAwait(false);

@@ -4,6 +4,7 @@ using System.Net.WebSockets;
 using System.Text.Json;
 using Blueprint.Chat.Storage;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Blueprint.Chat.Live;
@@ -13,10 +14,13 @@ namespace Blueprint.Chat.Live;
 /// coded error; a writer draining the connection's bounded queue; a heartbeat that pings, refreshes presence and closes a
 /// connection that has gone quiet.
 /// </summary>
-internal sealed class ChatSocket(ChatService chat, ChatHub hub, Presence presence, IOptions<ChatOptions> options, TimeProvider time)
+internal sealed class ChatSocket(ChatService chat, ChatHub hub, Presence presence, IOptions<ChatOptions> options, TimeProvider time, IHostApplicationLifetime lifetime)
 {
     /// <summary>The close code of a connection that sent nothing for <see cref="ChatOptions.IdleTimeoutSeconds"/>.</summary>
     public const int IdleCloseCode = 4001;
+
+    /// <summary>How long a stopping node waits for a client to answer its close before dropping the connection.</summary>
+    private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(2);
 
     /// <summary>How much of a message is read at a time.</summary>
     private const int ChunkBytes = 4096;
@@ -40,6 +44,13 @@ internal sealed class ChatSocket(ChatService chat, ChatHub hub, Presence presenc
             await AuthenticatedAsync(connection, user, null, ended.Token).ConfigureAwait(false);
         }
 
+        // A stopping node says goodbye (1001, going away) and gives the client a moment to answer the close; the clients
+        // reconnect elsewhere and recover by offset.
+        using var stopping = lifetime.ApplicationStopping.Register(() =>
+        {
+            connection.Close((int)WebSocketCloseStatus.EndpointUnavailable, "the node is stopping");
+            ended.CancelAfter(StopGrace);
+        });
         var writer = WriteAsync(connection, socket, ended);
         var heartbeat = HeartbeatAsync(connection, socket, lastHeard, ended);
         try
@@ -164,7 +175,7 @@ internal sealed class ChatSocket(ChatService chat, ChatHub hub, Presence presenc
                     Reply(connection, new { type = "unsubscribed", @ref = frame.Ref, room = Frames.Id(room) });
                     break;
                 case "send":
-                    var sent = await chat.SendAsync(me, room, frame.Text, cancellationToken).ConfigureAwait(false);
+                    var sent = await chat.SendAsync(me, room, frame.Text, cancellationToken, connection).ConfigureAwait(false);
                     Reply(connection, new { type = "ack", @ref = frame.Ref, room = Frames.Id(room), id = Frames.Id(sent.Id) });
                     break;
                 case "edit" or "delete":
@@ -178,7 +189,7 @@ internal sealed class ChatSocket(ChatService chat, ChatHub hub, Presence presenc
                     Reply(connection, new { type = "ack", @ref = frame.Ref, room = Frames.Id(room), id = Frames.Id(upTo) });
                     break;
                 case "typing":
-                    await chat.TypingAsync(me, connection, room, cancellationToken).ConfigureAwait(false);
+                    await chat.TypingAsync(me, room, cancellationToken).ConfigureAwait(false);
                     break;
                 default:
                     throw new ChatException(ChatErrors.UnknownType, $"unknown frame type '{type}'");

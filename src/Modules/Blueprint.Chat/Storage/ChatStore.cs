@@ -153,20 +153,28 @@ internal sealed class ChatStore(ISqlDatabase database)
             reader => new Receipt(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2)), cancellationToken, ("@room", room)).ConfigureAwait(false);
     }
 
-    /// <summary>Appends a message to its room's partition for its day, recording the bucket first.</summary>
-    public async Task InsertMessageAsync(ChatMessage message, CancellationToken cancellationToken)
+    /// <summary>Appends messages to their rooms' partitions for their days, recording each bucket first, in one transaction.</summary>
+    public async Task InsertMessagesAsync(IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken)
     {
-        var bucket = ChatSchema.BucketOf(message.Id);
-        await using var session = await Session.OpenAsync(database, transaction: false, cancellationToken).ConfigureAwait(false);
-        if (!_knownBuckets.ContainsKey((message.RoomId, bucket)))
+        var newBuckets = new List<(long Room, long Bucket)>();
+        await using var session = await Session.OpenAsync(database, transaction: true, cancellationToken).ConfigureAwait(false);
+        foreach (var message in messages)
         {
-            await session.ExecuteAsync("INSERT INTO chat_room_buckets (room_id, bucket) VALUES (@room, @bucket) ON CONFLICT (room_id, bucket) DO NOTHING", cancellationToken,
-                ("@room", message.RoomId), ("@bucket", bucket)).ConfigureAwait(false);
-            _knownBuckets[(message.RoomId, bucket)] = true;
+            var bucket = ChatSchema.BucketOf(message.Id);
+            if (!_knownBuckets.ContainsKey((message.RoomId, bucket)))
+            {
+                await session.ExecuteAsync("INSERT INTO chat_room_buckets (room_id, bucket) VALUES (@room, @bucket) ON CONFLICT (room_id, bucket) DO NOTHING", cancellationToken,
+                    ("@room", message.RoomId), ("@bucket", bucket)).ConfigureAwait(false);
+                newBuckets.Add((message.RoomId, bucket));
+            }
+
+            await session.ExecuteAsync($"INSERT INTO chat_messages (room_id, bucket, message_id, user_id, body, edited_at, deleted_at) VALUES (@room, @bucket, @id, @user, @body, NULL, NULL)", cancellationToken,
+                ("@room", message.RoomId), ("@bucket", bucket), ("@id", message.Id), ("@user", message.UserId), ("@body", message.Text)).ConfigureAwait(false);
         }
 
-        await session.ExecuteAsync($"INSERT INTO chat_messages (room_id, bucket, message_id, user_id, body, edited_at, deleted_at) VALUES (@room, @bucket, @id, @user, @body, NULL, NULL)", cancellationToken,
-            ("@room", message.RoomId), ("@bucket", bucket), ("@id", message.Id), ("@user", message.UserId), ("@body", message.Text)).ConfigureAwait(false);
+        await session.CommitAsync(cancellationToken).ConfigureAwait(false);
+        // Known only once committed: a rolled-back bucket row is written again next time.
+        newBuckets.ForEach(known => _knownBuckets[known] = true);
     }
 
     public async Task<ChatMessage?> MessageAsync(long room, long id, CancellationToken cancellationToken)
