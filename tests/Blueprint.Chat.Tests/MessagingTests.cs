@@ -275,4 +275,45 @@ public sealed class MessagingTests
         Assert.Equal(sent.Order(StringComparer.Ordinal), history.Order(StringComparer.Ordinal));
         Assert.Equal(history.Count, history.Distinct().Count());
     }
+
+    [Theory]
+    [InlineData("1000")] // the changes still in the KV's recent buffer
+    [InlineData("16")] // pushed out of it by later messages: read from SQL's change log
+    public async Task Reconnecting_ReplaysEditsAndDeletesOfOlderMessages_InOffsetOrder(string recentMax)
+    {
+        var (node, alice, bob, room) = await RoomOfTwoAsync(new() { ["Chat:RecentMax"] = recentMax });
+        await using var _ = node;
+        var m1 = await node.PostAsync(alice, room, "m1");
+        var m2 = await node.PostAsync(alice, room, "m2");
+        var seen = await node.PostAsync(alice, room, "m3");
+
+        // Bob was away after m3: m1 is edited, m2 deleted, and 20 more messages come.
+        Assert.Equal(200, (await node.CallAsync(HttpMethod.Patch, $"/api/chat/rooms/{room}/messages/{m1}", alice, new { text = "m1, edited" })).Status);
+        Assert.Equal(200, (await node.CallAsync(HttpMethod.Delete, $"/api/chat/rooms/{room}/messages/{m2}", alice)).Status);
+        var later = new List<string>();
+        for (var i = 0; i < 20; i++)
+        {
+            later.Add(await node.PostAsync(alice, room, $"later {i}"));
+        }
+
+        await using var b = await ChatClient.ConnectAsync(node, bob);
+        var replay = await b.SubscribeAsync(room, since: seen);
+
+        Assert.Equal(["edited", "deleted", .. later.Select(_ => "message"), "subscribed"], replay.Select(frame => frame.Type()));
+        Assert.Equal((m1, "m1, edited"), (replay[0].Str("id"), replay[0].Str("text")));
+        Assert.Equal(m2, replay[1].Str("id"));
+        Assert.Equal(later, Ids(replay));
+        var offsets = replay.Take(replay.Count - 1).Select(frame => long.Parse(frame.TryGetProperty("seq", out var seq) ? seq.GetString()! : frame.Str("id"), System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(offsets.Order(), offsets);
+        Assert.Equal(later[^1], replay[^1].Str("last"));
+
+        // An edit of the newest message seen comes after it, with its own offset: a resubscribe from that offset has nothing.
+        Assert.Equal(200, (await node.CallAsync(HttpMethod.Patch, $"/api/chat/rooms/{room}/messages/{later[^1]}", alice, new { text = "last, edited" })).Status);
+        var live = await b.NextOfAsync("edited");
+        Assert.True(long.Parse(live.Str("seq"), System.Globalization.CultureInfo.InvariantCulture) > long.Parse(later[^1], System.Globalization.CultureInfo.InvariantCulture));
+        await using var again = await ChatClient.ConnectAsync(node, bob);
+        var fromLast = await again.SubscribeAsync(room, since: later[^1]);
+        Assert.Equal(["edited", "subscribed"], fromLast.Select(frame => frame.Type()));
+        Assert.Equal([], (await again.SubscribeAsync(room, since: live.Str("seq")))[..^1]);
+    }
 }

@@ -247,18 +247,14 @@ internal sealed class ChatService(ChatStore store, MessageWriter writer, ChatHub
             throw new ChatException(ChatErrors.Forbidden, "only its sender may edit or delete a message");
         }
 
+        // The message's row first (a replay reads its current state), then the change gets the room's next offset and goes
+        // out on the bus, then into the change log, from which a reconnect with an older `since` replays it.
         var at = Now;
         await store.RewriteAsync(roomId, messageId, text, at, cancellationToken).ConfigureAwait(false);
-        var changed = text is null ? message with { Text = null, DeletedAt = at } : message with { Text = text, EditedAt = at };
-        await bus.PublishAsync(roomId, Frames.Json(new
-        {
-            type = text is null ? "deleted" : "edited",
-            room = Frames.Id(roomId),
-            id = Frames.Id(messageId),
-            text,
-            at,
-        }), FrameKind.Live, 0, cancellationToken).ConfigureAwait(false);
-        return changed;
+        var candidate = new ChatChange(roomId, NextId(), messageId, text, at);
+        var change = candidate with { Seq = await bus.ChangeAsync(candidate, cancellationToken).ConfigureAwait(false) };
+        await store.InsertChangeAsync(change, cancellationToken).ConfigureAwait(false);
+        return text is null ? message with { Text = null, DeletedAt = at } : message with { Text = text, EditedAt = at };
     }
 
     /// <summary>Moves the user's delivered or read mark in a room and, when it moved, tells the room's subscribers.</summary>
@@ -306,16 +302,29 @@ internal sealed class ChatService(ChatStore store, MessageWriter writer, ChatHub
             var last = since;
             if (since is { } after)
             {
-                var (missed, gapBefore) = await MissedAsync(roomId, after, cancellationToken).ConfigureAwait(false);
+                var (missed, changes, gapBefore) = await MissedAsync(roomId, after, withChanges: true, cancellationToken).ConfigureAwait(false);
                 if (gapBefore is { } before)
                 {
                     replay.Add(Frames.Json(new { type = "gap", room = Frames.Id(roomId), after = Frames.Id(after), before = Frames.Id(before) }));
                 }
 
+                // Messages and changes interleaved by offset, as they happened.
+                var nextChange = 0;
                 foreach (var message in missed)
                 {
+                    for (; nextChange < changes.Count && changes[nextChange].Seq < message.Id; nextChange++)
+                    {
+                        replay.Add(Frames.Json(Frames.Change(changes[nextChange])));
+                    }
+
                     replay.Add(Frames.Json(Frames.Message(message, await NameOfAsync(message.UserId, cancellationToken).ConfigureAwait(false))));
-                    last = message.Id;
+                }
+
+                replay.AddRange(changes.Skip(nextChange).Select(change => Frames.Json(Frames.Change(change))));
+                var newest = Math.Max(missed.Count > 0 ? missed[^1].Id : 0, changes.Count > 0 ? changes[^1].Seq : 0);
+                if (newest > 0)
+                {
+                    last = newest;
                 }
             }
 
@@ -330,35 +339,43 @@ internal sealed class ChatService(ChatStore store, MessageWriter writer, ChatHub
     }
 
     /// <summary>
-    /// The messages of a room after <paramref name="since"/>, oldest first: at most <see cref="ChatOptions.ReplayMax"/>, the
-    /// newest, and when there were more, the oldest id returned as the end of the gap. Read from the KV's recent buffer
-    /// and from SQL: the buffer has every message published, including those whose insert is still running; SQL has the
-    /// older ones and every edit and delete, so its copy wins where both have a message.
+    /// What a room has after offset <paramref name="since"/>, oldest first: its messages, and (with
+    /// <paramref name="withChanges"/>) the edits and deletes of older messages (a newer message comes in its current
+    /// state). At most <see cref="ChatOptions.ReplayMax"/> of them, the newest; when there were more, the oldest offset
+    /// returned is the end of the gap. Read from the KV's recent buffer and from SQL: the buffer has everything published,
+    /// including what is still being stored; SQL has the older ones and the current text of every message, so its copy
+    /// wins where both have a message.
     /// </summary>
-    private async Task<(List<ChatMessage> Messages, long? GapBefore)> MissedAsync(long roomId, long since, CancellationToken cancellationToken)
+    private async Task<(List<ChatMessage> Messages, List<ChatChange> Changes, long? GapBefore)> MissedAsync(long roomId, long since, bool withChanges, CancellationToken cancellationToken)
     {
+        var limit = _options.ReplayMax + 1;
         var recent = await bus.RecentAsync(roomId, since, cancellationToken).ConfigureAwait(false);
-        var missed = await store.PageAsync(roomId, long.MaxValue, since, _options.ReplayMax + 1, cancellationToken).ConfigureAwait(false);
-        if (recent.Count > 0)
+        var messages = await store.PageAsync(roomId, long.MaxValue, since, limit, cancellationToken).ConfigureAwait(false);
+        var stored = messages.Select(message => message.Id).ToHashSet();
+        messages.AddRange(recent.Messages.Where(message => !stored.Contains(message.Id)));
+        var changes = new List<ChatChange>();
+        if (withChanges)
         {
-            var stored = missed.Select(message => message.Id).ToHashSet();
-            missed.AddRange(recent.Where(message => !stored.Contains(message.Id)));
-            missed.Sort((x, y) => y.Id.CompareTo(x.Id));
-            if (missed.Count > _options.ReplayMax + 1)
-            {
-                missed.RemoveRange(_options.ReplayMax + 1, missed.Count - _options.ReplayMax - 1);
-            }
+            changes = await store.ChangesAsync(roomId, since, limit, cancellationToken).ConfigureAwait(false);
+            var logged = changes.Select(change => change.Seq).ToHashSet();
+            changes.AddRange(recent.Changes.Where(change => !logged.Contains(change.Seq)));
+            changes.RemoveAll(change => change.MessageId > since);
         }
 
+        // The newest `limit` offsets of both, then the gap below them when there were more.
+        var offsets = messages.Select(message => message.Id).Concat(changes.Select(change => change.Seq)).OrderDescending().Take(limit).ToList();
         long? gapBefore = null;
-        if (missed.Count > _options.ReplayMax)
+        if (offsets.Count > _options.ReplayMax)
         {
-            missed.RemoveAt(missed.Count - 1);
-            gapBefore = missed[^1].Id;
+            gapBefore = offsets[^2];
+            offsets.RemoveAt(offsets.Count - 1);
         }
 
-        missed.Reverse();
-        return (missed, gapBefore);
+        var floor = offsets.Count > 0 ? offsets[^1] : long.MaxValue;
+        return (
+            [.. messages.Where(message => message.Id >= floor).OrderBy(message => message.Id)],
+            [.. changes.Where(change => change.Seq >= floor).OrderBy(change => change.Seq)],
+            gapBefore);
     }
 
     /// <summary>
@@ -373,11 +390,11 @@ internal sealed class ChatService(ChatStore store, MessageWriter writer, ChatHub
         {
             // Taken before reading, so a message stored in between wakes the wait instead of being missed.
             var next = hub.NextMessageAsync(roomId);
-            var missed = await MissedAsync(roomId, since, cancellationToken).ConfigureAwait(false);
+            var (messages, _, gapBefore) = await MissedAsync(roomId, since, withChanges: false, cancellationToken).ConfigureAwait(false);
             var left = deadline - time.GetUtcNow();
-            if (missed.Messages.Count > 0 || left <= TimeSpan.Zero)
+            if (messages.Count > 0 || left <= TimeSpan.Zero)
             {
-                return missed;
+                return (messages, gapBefore);
             }
 
             Interlocked.Increment(ref _pollsWaiting);

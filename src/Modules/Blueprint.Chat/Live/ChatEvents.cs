@@ -69,7 +69,12 @@ internal sealed class ChatEvents(ChatService chat, ChatHub hub, IOptions<ChatOpt
         {
             var type = document.RootElement.GetProperty("type").GetString();
             head.Append("event: ").Append(type).Append('\n');
-            if (type == "message")
+            // The event's id is its offset in the room, what Last-Event-ID resumes from: a message's id, a change's seq.
+            if (document.RootElement.TryGetProperty("seq", out var seq))
+            {
+                head.Append("id: ").Append(seq.GetString()).Append('\n');
+            }
+            else if (type == "message")
             {
                 head.Append("id: ").Append(document.RootElement.GetProperty("id").GetString()).Append('\n');
             }

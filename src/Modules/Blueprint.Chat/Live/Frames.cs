@@ -23,6 +23,11 @@ internal static class Frames
         deleted = message.DeletedAt is not null,
     };
 
+    /// <summary>An edit's or a delete's frame: <c>seq</c> is its offset in the room, <c>id</c> the message it changes.</summary>
+    public static object Change(ChatChange change) => change.Deleted
+        ? new { type = "deleted", room = Id(change.RoomId), seq = Id(change.Seq), id = Id(change.MessageId), at = change.At }
+        : new { type = "edited", room = Id(change.RoomId), seq = Id(change.Seq), id = Id(change.MessageId), text = change.Text, at = change.At };
+
     public static byte[] Error(string code, string message, string? reference) => Json(new { type = "error", code, message, @ref = reference });
 
     public static object Room(Room room) => new { id = Id(room.Id), kind = room.Kind, name = room.Name, createdAt = room.CreatedAt };

@@ -19,9 +19,9 @@ namespace Blueprint.Chat.Live;
 internal sealed partial class RoomBus(IKvConnection kv, ChatHub hub, IOptions<ChatOptions> options, ILogger<RoomBus> logger)
 {
     /// <summary>
-    /// KEYS: the room's last id, its recent buffer. ARGV: the sender's candidate id, the sender's user id, the text, the
-    /// frame before and after its id, the buffer's length, its TTL in ms, the channel, the room id. Ids are compared and
-    /// incremented as decimal strings: Lua 5.1 (Redis) has only doubles, which cannot hold 64-bit ids.
+    /// KEYS: the room's last id, its recent buffer. ARGV: the candidate id, the buffer entry after its id, the frame before
+    /// and after its id, the buffer's length, its TTL in ms, the channel, the room id. Ids are compared and incremented as
+    /// decimal strings: Lua 5.1 (Redis) has only doubles, which cannot hold 64-bit ids.
     /// </summary>
     private const string SendScript = """
         local function greater(a, b)
@@ -43,12 +43,15 @@ internal sealed partial class RoomBus(IKvConnection kv, ChatHub hub, IOptions<Ch
         local last = redis.call('GET', KEYS[1])
         if last and not greater(id, last) then id = increment(last) end
         redis.call('SET', KEYS[1], id)
-        redis.call('RPUSH', KEYS[2], id .. ' ' .. ARGV[2] .. ' ' .. ARGV[3])
-        redis.call('LTRIM', KEYS[2], -tonumber(ARGV[6]), -1)
-        redis.call('PEXPIRE', KEYS[2], ARGV[7])
-        redis.call('PUBLISH', ARGV[8], 'L ' .. ARGV[9] .. ' ' .. id .. ' 0 ' .. ARGV[4] .. id .. ARGV[5])
+        redis.call('RPUSH', KEYS[2], id .. ' ' .. ARGV[2])
+        redis.call('LTRIM', KEYS[2], -tonumber(ARGV[5]), -1)
+        redis.call('PEXPIRE', KEYS[2], ARGV[6])
+        redis.call('PUBLISH', ARGV[7], 'L ' .. ARGV[8] .. ' ' .. id .. ' 0 ' .. ARGV[3] .. id .. ARGV[4])
         return id
         """;
+
+    /// <summary>The second field of a change's buffer entry (a message's is its sender's id, digits).</summary>
+    private const string ChangeMark = "c";
 
     private readonly ChatOptions _options = options.Value;
     private ChannelMessageQueue? _queue;
@@ -103,17 +106,39 @@ internal sealed partial class RoomBus(IKvConnection kv, ChatHub hub, IOptions<Ch
     }
 
     /// <summary>Gives a message its room's next id (its candidate, or one past the room's last id if that is not above it), buffers it and publishes it; returns the id.</summary>
-    public async Task<long> SendAsync(ChatMessage candidate, string userName, CancellationToken cancellationToken)
+    public Task<long> SendAsync(ChatMessage candidate, string userName, CancellationToken cancellationToken) => SequencedAsync(
+        candidate.RoomId,
+        candidate.Id,
+        $"{Frames.Id(candidate.UserId)} {candidate.Text}",
+        Frames.Json(Frames.Message(candidate, userName)),
+        "id",
+        cancellationToken);
+
+    /// <summary>Gives an edit or a delete its room's next id (its offset, <c>seq</c> in its frame), buffers it and publishes it; returns the offset.</summary>
+    public Task<long> ChangeAsync(ChatChange candidate, CancellationToken cancellationToken) => SequencedAsync(
+        candidate.RoomId,
+        candidate.Seq,
+        $"{ChangeMark} {Frames.Id(candidate.MessageId)} {candidate.At.ToString(CultureInfo.InvariantCulture)} {(candidate.Deleted ? 'd' : 'e')} {candidate.Text}",
+        Frames.Json(Frames.Change(candidate)),
+        "seq",
+        cancellationToken);
+
+    /// <summary>
+    /// Runs the send script for an entry whose offset is <paramref name="candidate"/> until the script decides it: the frame
+    /// is cut around the candidate's value of <paramref name="field"/> (its first field holding an id), so the script puts
+    /// the decided offset there.
+    /// </summary>
+    private async Task<long> SequencedAsync(long roomId, long candidate, string entryTail, byte[] frameBytes, string field, CancellationToken cancellationToken)
     {
-        var frame = Encoding.UTF8.GetString(Frames.Json(Frames.Message(candidate, userName)));
-        var idField = $"\"id\":\"{Frames.Id(candidate.Id)}\"";
-        var at = frame.IndexOf(idField, StringComparison.Ordinal) + "\"id\":\"".Length;
+        var frame = Encoding.UTF8.GetString(frameBytes);
+        var marker = $"\"{field}\":\"";
+        var at = frame.IndexOf(marker + Frames.Id(candidate) + "\"", StringComparison.Ordinal) + marker.Length;
         var before = frame[..at];
-        var after = frame[(at + Frames.Id(candidate.Id).Length)..];
+        var after = frame[(at + Frames.Id(candidate).Length)..];
         var redis = await kv.GetAsync(cancellationToken).ConfigureAwait(false);
         var result = await Unavailable(redis.GetDatabase().ScriptEvaluateAsync(SendScript,
-            [RoomKey(candidate.RoomId, "last"), RoomKey(candidate.RoomId, "recent")],
-            [Frames.Id(candidate.Id), Frames.Id(candidate.UserId), candidate.Text, before, after, _options.RecentMax, _options.RecentTtlSeconds * 1000L, Channel.ToString(), Frames.Id(candidate.RoomId)])).ConfigureAwait(false);
+            [RoomKey(roomId, "last"), RoomKey(roomId, "recent")],
+            [Frames.Id(candidate), entryTail, before, after, _options.RecentMax, _options.RecentTtlSeconds * 1000L, Channel.ToString(), Frames.Id(roomId)])).ConfigureAwait(false);
         return long.Parse((string)result!, NumberStyles.None, CultureInfo.InvariantCulture);
     }
 
@@ -126,27 +151,34 @@ internal sealed partial class RoomBus(IKvConnection kv, ChatHub hub, IOptions<Ch
         await Unavailable(redis.GetSubscriber().PublishAsync(Channel, payload)).ConfigureAwait(false);
     }
 
-    /// <summary>The room's buffered messages with ids above <paramref name="since"/>, oldest first.</summary>
-    public async Task<List<ChatMessage>> RecentAsync(long roomId, long since, CancellationToken cancellationToken)
+    /// <summary>The room's buffered messages and changes with offsets above <paramref name="since"/>, oldest first.</summary>
+    public async Task<(List<ChatMessage> Messages, List<ChatChange> Changes)> RecentAsync(long roomId, long since, CancellationToken cancellationToken)
     {
         var redis = await kv.GetAsync(cancellationToken).ConfigureAwait(false);
         var entries = await Unavailable(redis.GetDatabase().ListRangeAsync(RoomKey(roomId, "recent"))).ConfigureAwait(false);
         var messages = new List<ChatMessage>();
+        var changes = new List<ChatChange>();
         foreach (var entry in entries)
         {
-            var text = (string)entry!;
-            var first = text.IndexOf(' ', StringComparison.Ordinal);
-            var second = first < 0 ? -1 : text.IndexOf(' ', first + 1);
-            if (second > 0
-                && long.TryParse(text.AsSpan(0, first), NumberStyles.None, CultureInfo.InvariantCulture, out var id)
-                && long.TryParse(text.AsSpan(first + 1, second - first - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var user)
-                && id > since)
+            // "<id> <user> <text>" for a message, "<seq> c <message> <at> <d|e> <text>" for a change.
+            var parts = ((string)entry!).Split(' ', 6);
+            if (parts.Length >= 2 && long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var id) && id > since)
             {
-                messages.Add(new ChatMessage(roomId, id, user, text[(second + 1)..], null, null));
+                if (parts[1] == ChangeMark && parts.Length == 6
+                    && long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var message)
+                    && long.TryParse(parts[3], NumberStyles.None, CultureInfo.InvariantCulture, out var at))
+                {
+                    changes.Add(new ChatChange(roomId, id, message, parts[4] == "d" ? null : parts[5], at));
+                }
+                else if (long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var user))
+                {
+                    var text = ((string)entry!)[(parts[0].Length + parts[1].Length + 2)..];
+                    messages.Add(new ChatMessage(roomId, id, user, text, null, null));
+                }
             }
         }
 
-        return messages;
+        return (messages, changes);
     }
 
     /// <summary>A KV that fails or times out is the protocol's <c>unavailable</c>: nothing was sent.</summary>

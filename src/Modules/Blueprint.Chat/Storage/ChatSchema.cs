@@ -35,6 +35,19 @@ internal static class ChatSchema
                 deleted_at BIGINT NULL,
                 PRIMARY KEY (room_id, bucket, message_id));
             """),
+        new(2, "the change log of edits and deletes",
+            """
+            CREATE TABLE chat_room_change_buckets (room_id BIGINT NOT NULL, bucket BIGINT NOT NULL, PRIMARY KEY (room_id, bucket));
+            CREATE TABLE chat_changes (
+                room_id BIGINT NOT NULL,
+                bucket BIGINT NOT NULL,
+                change_id BIGINT NOT NULL,
+                message_id BIGINT NOT NULL,
+                body TEXT NULL,
+                deleted BIGINT NOT NULL,
+                at BIGINT NOT NULL,
+                PRIMARY KEY (room_id, bucket, change_id));
+            """),
     ];
 
     /// <summary>The history bucket of a message id: the day it was made on.</summary>

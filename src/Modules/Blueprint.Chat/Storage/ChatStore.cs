@@ -177,6 +177,40 @@ internal sealed class ChatStore(ISqlDatabase database)
         newBuckets.ForEach(known => _knownBuckets[known] = true);
     }
 
+    /// <summary>Appends an edit or a delete to its room's change log, recording the day's bucket first.</summary>
+    public async Task InsertChangeAsync(ChatChange change, CancellationToken cancellationToken)
+    {
+        var bucket = ChatSchema.BucketOf(change.Seq);
+        await using var session = await Session.OpenAsync(database, transaction: true, cancellationToken).ConfigureAwait(false);
+        await session.ExecuteAsync("INSERT INTO chat_room_change_buckets (room_id, bucket) VALUES (@room, @bucket) ON CONFLICT (room_id, bucket) DO NOTHING", cancellationToken,
+            ("@room", change.RoomId), ("@bucket", bucket)).ConfigureAwait(false);
+        await session.ExecuteAsync("INSERT INTO chat_changes (room_id, bucket, change_id, message_id, body, deleted, at) VALUES (@room, @bucket, @seq, @message, @body, @deleted, @at)", cancellationToken,
+            ("@room", change.RoomId), ("@bucket", bucket), ("@seq", change.Seq), ("@message", change.MessageId), ("@body", change.Text), ("@deleted", change.Deleted ? 1L : 0L), ("@at", change.At)).ConfigureAwait(false);
+        await session.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Up to <paramref name="limit"/> changes of a room with offsets above <paramref name="after"/>, newest first, walking the change buckets down.</summary>
+    public async Task<List<ChatChange>> ChangesAsync(long room, long after, int limit, CancellationToken cancellationToken)
+    {
+        var changes = new List<ChatChange>();
+        await using var session = await Session.OpenAsync(database, transaction: false, cancellationToken).ConfigureAwait(false);
+        var buckets = await session.QueryAsync("SELECT bucket FROM chat_room_change_buckets WHERE room_id = @room AND bucket >= @bottom ORDER BY bucket DESC",
+            reader => reader.GetInt64(0), cancellationToken, ("@room", room), ("@bottom", ChatSchema.BucketOf(Math.Max(after, 0)))).ConfigureAwait(false);
+        foreach (var bucket in buckets)
+        {
+            changes.AddRange(await session.QueryAsync(
+                "SELECT change_id, message_id, body, at FROM chat_changes WHERE room_id = @room AND bucket = @bucket AND change_id > @after ORDER BY change_id DESC LIMIT @limit",
+                reader => new ChatChange(room, reader.GetInt64(0), reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetInt64(3)),
+                cancellationToken, ("@room", room), ("@bucket", bucket), ("@after", after), ("@limit", limit - changes.Count)).ConfigureAwait(false));
+            if (changes.Count >= limit)
+            {
+                break;
+            }
+        }
+
+        return changes;
+    }
+
     public async Task<ChatMessage?> MessageAsync(long room, long id, CancellationToken cancellationToken)
     {
         await using var session = await Session.OpenAsync(database, transaction: false, cancellationToken).ConfigureAwait(false);

@@ -41,3 +41,14 @@ internal sealed record ChatMessage(long RoomId, long Id, long UserId, string? Te
 /// <param name="DeliveredUpTo">The newest message id delivered to them (0: none).</param>
 /// <param name="ReadUpTo">The newest message id they have read (0: none).</param>
 internal sealed record Receipt(long UserId, long DeliveredUpTo, long ReadUpTo);
+
+/// <summary>An edit or a delete, with its offset in the room's sequence (the same ids as messages).</summary>
+/// <param name="RoomId">The room.</param>
+/// <param name="Seq">The change's offset: the room's next id when it was made.</param>
+/// <param name="MessageId">The message changed.</param>
+/// <param name="Text">The new text; null for a delete.</param>
+/// <param name="At">When, in Unix milliseconds.</param>
+internal sealed record ChatChange(long RoomId, long Seq, long MessageId, string? Text, long At)
+{
+    public bool Deleted => Text is null;
+}

@@ -481,6 +481,8 @@
         break;
       case "edited":
       case "deleted":
+        // A change has its own offset in the room (`seq`): the next resubscribe starts after it.
+        if (room && frame.seq && (room.last === null || cmp(frame.seq, room.last) > 0)) room.last = frame.seq;
         if (room && room.messages.has(frame.id)) {
           const message = room.messages.get(frame.id);
           add(room, frame.type === "edited"
