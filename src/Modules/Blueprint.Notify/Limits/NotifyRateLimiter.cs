@@ -88,7 +88,7 @@ public sealed partial class NotifyRateLimiter
 
         foreach (var user in users)
         {
-            var outcome = await DecideAsync(CounterKey(("user", user)), limit, cancellationToken).ConfigureAwait(false);
+            var outcome = await DecideAsync(CounterKey(("user", user)), limit, 1, cancellationToken).ConfigureAwait(false);
             if (!outcome.Allowed)
             {
                 return new RateLimitVerdict(false, outcome.RetryAfter, $"user {user} is over the send limit {limit.Text}");
@@ -111,8 +111,20 @@ public sealed partial class NotifyRateLimiter
     {
         if (user is not null && _userChannel.TryGetValue(channel, out var own))
         {
+            // A delivery the channel's limit would defer must not spend the user's permit at every re-check: look at the
+            // channel's counter first, without consuming (two deliveries racing past this look can still spend one).
+            if (_channel.TryGetValue(channel, out var shared))
+            {
+                var channelKey = CounterKey(("channel", channel));
+                var look = await DecideAsync(channelKey, shared, 0, cancellationToken).ConfigureAwait(false);
+                if (look.RemainingPermits < 1)
+                {
+                    return new RateLimitVerdict(false, Queue(channelKey, look.RetryAfter > TimeSpan.Zero ? look.RetryAfter : shared.Interval, shared.Interval, waitMax), $"the {channel} channel is over its limit {shared.Text}");
+                }
+            }
+
             var key = CounterKey(("user", user), ("channel", channel));
-            var outcome = await DecideAsync(key, own, cancellationToken).ConfigureAwait(false);
+            var outcome = await DecideAsync(key, own, 1, cancellationToken).ConfigureAwait(false);
             if (!outcome.Allowed)
             {
                 return new RateLimitVerdict(false, Queue(key, outcome.RetryAfter, own.Interval, waitMax), $"user {user} is over the {channel} limit {own.Text}");
@@ -122,7 +134,7 @@ public sealed partial class NotifyRateLimiter
         if (_channel.TryGetValue(channel, out var total))
         {
             var key = CounterKey(("channel", channel));
-            var outcome = await DecideAsync(key, total, cancellationToken).ConfigureAwait(false);
+            var outcome = await DecideAsync(key, total, 1, cancellationToken).ConfigureAwait(false);
             if (!outcome.Allowed)
             {
                 return new RateLimitVerdict(false, Queue(key, outcome.RetryAfter, total.Interval, waitMax), $"the {channel} channel is over its limit {total.Text}");
@@ -160,7 +172,7 @@ public sealed partial class NotifyRateLimiter
         }
     }
 
-    private async ValueTask<RateLimitOutcome> DecideAsync(string key, NotifyLimit limit, CancellationToken cancellationToken)
+    private async ValueTask<RateLimitOutcome> DecideAsync(string key, NotifyLimit limit, int hits, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow().UtcTicks;
         if (_store is not null && now >= Interlocked.Read(ref _kvRestUntilTicks))
@@ -169,7 +181,7 @@ public sealed partial class NotifyRateLimiter
             timeout.CancelAfter(DecisionTimeout);
             try
             {
-                return await _store.DecideAsync(key, limit.Spec, 1, timeout.Token).ConfigureAwait(false);
+                return await _store.DecideAsync(key, limit.Spec, hits, timeout.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
@@ -178,7 +190,7 @@ public sealed partial class NotifyRateLimiter
             }
         }
 
-        return await _fallback.DecideAsync(key, limit.Spec, 1, cancellationToken).ConfigureAwait(false);
+        return await _fallback.DecideAsync(key, limit.Spec, hits, cancellationToken).ConfigureAwait(false);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "notify rate limits: the KV cannot be reached ({Reason}); this node decides on its own for {Seconds} s")]
