@@ -54,6 +54,31 @@ internal static class ChatKit
         return message.GetProperty("id").GetString()!;
     }
 
+    /// <summary>The settings of a node that uses <paramref name="first"/>'s KV and SQL database: one chat on both.</summary>
+    public static Dictionary<string, string?> SharingWith(TestNode first) => new()
+    {
+        ["Kv:ConnectionString"] = first.RespEndpoint,
+        ["Sql:ConnectionString"] = $"Data Source={Path.Combine(first.DataDir, "sql", "blueprint.db")}",
+    };
+
+    /// <summary>A room's whole history as ids, oldest first, paged by cursor.</summary>
+    public static async Task<List<string>> HistoryAsync(this TestNode node, string key, string room)
+    {
+        var ids = new List<string>();
+        string? before = null;
+        do
+        {
+            var (status, page) = await node.CallAsync(HttpMethod.Get, $"/api/chat/rooms/{room}/messages?limit=100{(before is null ? "" : $"&before={before}")}", key);
+            Assert.Equal(200, status);
+            ids.AddRange(page.GetProperty("messages").EnumerateArray().Select(message => message.Str("id")));
+            before = page.GetProperty("next").GetString();
+        }
+        while (before is not null);
+
+        ids.Reverse();
+        return ids;
+    }
+
     public static string Type(this JsonElement frame) => frame.GetProperty("type").GetString()!;
 
     public static string Str(this JsonElement frame, string name) => frame.GetProperty(name).GetString()!;

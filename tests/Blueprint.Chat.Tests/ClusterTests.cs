@@ -13,13 +13,6 @@ public sealed class ClusterTests
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
 
-    /// <summary>The settings of a node that uses <paramref name="first"/>'s KV and SQL database.</summary>
-    private static Dictionary<string, string?> Sharing(TestNode first) => new()
-    {
-        ["Kv:ConnectionString"] = first.RespEndpoint,
-        ["Sql:ConnectionString"] = $"Data Source={Path.Combine(first.DataDir, "sql", "blueprint.db")}",
-    };
-
     private static List<string> Ids(IEnumerable<JsonElement> frames) => [.. frames.Where(frame => frame.Type() == "message").Select(frame => frame.Str("id"))];
 
     /// <summary>Reads a client's frames until it has seen <paramref name="count"/> messages, and returns them.</summary>
@@ -38,30 +31,12 @@ public sealed class ClusterTests
         return messages;
     }
 
-    /// <summary>The room's history, oldest first, paged by cursor.</summary>
-    private static async Task<List<string>> HistoryAsync(TestNode node, string key, string room)
-    {
-        var ids = new List<string>();
-        string? before = null;
-        do
-        {
-            var (status, page) = await node.CallAsync(HttpMethod.Get, $"/api/chat/rooms/{room}/messages?limit=100{(before is null ? "" : $"&before={before}")}", key);
-            Assert.Equal(200, status);
-            ids.AddRange(page.GetProperty("messages").EnumerateArray().Select(message => message.Str("id")));
-            before = page.GetProperty("next").GetString();
-        }
-        while (before is not null);
-
-        ids.Reverse();
-        return ids;
-    }
-
     [Fact]
     public async Task ConcurrentSendersOnThreeNodes_EveryMemberOnEveryNode_SeesOneOrder_TheHistorysOrder()
     {
         await using var a = await TestNode.StartAsync(cancellationToken: ChatKit.Token);
-        await using var b = await TestNode.StartAsync(settings: Sharing(a), cancellationToken: ChatKit.Token);
-        await using var c = await TestNode.StartAsync(settings: Sharing(a), cancellationToken: ChatKit.Token);
+        await using var b = await TestNode.StartAsync(settings: ChatKit.SharingWith(a), cancellationToken: ChatKit.Token);
+        await using var c = await TestNode.StartAsync(settings: ChatKit.SharingWith(a), cancellationToken: ChatKit.Token);
         TestNode[] nodes = [a, b, c];
         var keys = new List<string>();
         for (var i = 0; i < 3; i++)
@@ -123,7 +98,7 @@ public sealed class ClusterTests
                 }
             }
 
-            Assert.Equal(order, await HistoryAsync(a, keys[0], room));
+            Assert.Equal(order, await a.HistoryAsync(keys[0], room));
             var (status, polled) = await poll;
             Assert.Equal(200, status);
             Assert.Equal(order[0], polled.GetProperty("messages")[0].Str("id"));
@@ -143,7 +118,7 @@ public sealed class ClusterTests
         await using var a = await TestNode.StartAsync(cancellationToken: ChatKit.Token);
         // An hour behind: its candidate ids are below every id the first node gives, so the bus must move them up.
         var behind = new FakeTimeProvider(DateTimeOffset.UtcNow - TimeSpan.FromHours(1));
-        await using var b = await TestNode.StartAsync(null, Sharing(a), services => services.AddSingleton<TimeProvider>(behind), ChatKit.Token);
+        await using var b = await TestNode.StartAsync(null, ChatKit.SharingWith(a), services => services.AddSingleton<TimeProvider>(behind), ChatKit.Token);
         var alice = await a.UserAsync("alice");
         var room = await a.RoomAsync(alice, "skew");
 
@@ -156,7 +131,7 @@ public sealed class ClusterTests
         var ids = sent.Select(id => long.Parse(id, CultureInfo.InvariantCulture)).ToList();
         Assert.Equal(ids.Order(), ids);
         Assert.Equal(ids.Count, ids.Distinct().Count());
-        Assert.Equal(sent, await HistoryAsync(b, alice, room));
+        Assert.Equal(sent, await b.HistoryAsync(alice, room));
     }
 
     [Fact]
@@ -170,7 +145,7 @@ public sealed class ClusterTests
 
         using var data = new TempDirectory("blueprint-chat-kill");
         var httpPort = FreePorts.Next();
-        var environment = Sharing(a).ToDictionary(pair => $"BLUEPRINT_{pair.Key.Replace(":", "__", StringComparison.Ordinal)}", pair => pair.Value!);
+        var environment = ChatKit.SharingWith(a).ToDictionary(pair => $"BLUEPRINT_{pair.Key.Replace(":", "__", StringComparison.Ordinal)}", pair => pair.Value!);
         await using var victim = NodeProcess.Start(
             ["run", "--modules", "kv,sql,chat", "--data-dir", data.Path, "--http-port", httpPort.ToString(CultureInfo.InvariantCulture)], data.Path, environment);
         await victim.WaitForLineAsync(line => line.Contains("Press Ctrl-C", StringComparison.Ordinal), Deadline);
@@ -224,7 +199,7 @@ public sealed class ClusterTests
         await using var survivor = await ChatClient.ConnectAsync(a, bob);
         var replay = await survivor.SubscribeAsync(room, since: received[^1].Str("id"));
         received.AddRange(replay.Where(frame => frame.Type() == "message"));
-        var history = await HistoryAsync(a, alice, room);
+        var history = await a.HistoryAsync(alice, room);
         Assert.Equal(200, history.Count);
         Assert.Equal(history, Ids(received));
     }

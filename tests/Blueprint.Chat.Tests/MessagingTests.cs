@@ -261,16 +261,7 @@ public sealed class MessagingTests
         var sent = await Task.WhenAll(Enumerable.Range(0, 120).Select(i => node.PostAsync(i % 2 == 0 ? alice : bob, room, $"m{i}")));
 
         // Every answered send is stored: read at once, without waiting for anything.
-        var history = new List<string>();
-        string? before = null;
-        do
-        {
-            var (status, page) = await node.CallAsync(HttpMethod.Get, $"/api/chat/rooms/{room}/messages?limit=100{(before is null ? "" : $"&before={before}")}", alice);
-            Assert.Equal(200, status);
-            history.AddRange(page.GetProperty("messages").EnumerateArray().Select(message => message.Str("id")));
-            before = page.GetProperty("next").GetString();
-        }
-        while (before is not null);
+        var history = await node.HistoryAsync(alice, room);
 
         Assert.Equal(sent.Order(StringComparer.Ordinal), history.Order(StringComparer.Ordinal));
         Assert.Equal(history.Count, history.Distinct().Count());

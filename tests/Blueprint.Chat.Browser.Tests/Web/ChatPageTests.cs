@@ -216,11 +216,7 @@ public sealed class ChatPageTests
     public async Task TwoTabsOnTwoNodes_ExchangeMessages_AndALongPollerOnAThirdSeesThemInTheSameOrder()
     {
         // The second and third nodes use the first one's KV and SQL database: one chat on three nodes.
-        await using var nodes = await ChatNodes.StartAsync(3, (index, started) => index == 0 ? new Dictionary<string, string?>() : new Dictionary<string, string?>
-        {
-            ["Kv:ConnectionString"] = started[0].RespEndpoint,
-            ["Sql:ConnectionString"] = $"Data Source={Path.Combine(started[0].DataDir, "sql", "blueprint.db")}",
-        });
+        await using var nodes = await ChatNodes.StartAsync(3, (index, started) => index == 0 ? new Dictionary<string, string?>() : ChatKit.SharingWith(started[0]));
         await using var browser = await ChatBrowser.LaunchAsync();
         var alice = await browser.OpenAsync(nodes[0], "alice");
         var bob = await browser.OpenAsync(nodes[1], "bob");

@@ -195,8 +195,7 @@ internal sealed class ChatHub(Microsoft.Extensions.Options.IOptions<ChatOptions>
                     connection.Enqueue(frame, FrameKind.Replay, out _);
                 }
 
-                var overflow = false;
-                connection.Enqueue(subscribed, FrameKind.Live, out overflow);
+                connection.Enqueue(subscribed, FrameKind.Live, out var overflow);
                 if (held.Count > holdMax)
                 {
                     // More arrived during the replay than the connection may have waiting: it is already a slow consumer.
