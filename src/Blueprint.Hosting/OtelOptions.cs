@@ -12,6 +12,14 @@ public sealed class OtelOptions : IValidatableObject
     public string? Endpoint { get; set; }
 
     /// <summary>
+    /// The node's service name in its spans and metrics (<c>service.name</c>). <value>Default <c>blueprint</c>.</value> Give
+    /// nodes with different roles different names (an edge gateway, an app node) to see them apart in a trace and as
+    /// separate services in the dependency graph.
+    /// </summary>
+    [RegularExpression(@"^[A-Za-z0-9][A-Za-z0-9._\-]{0,62}$", ErrorMessage = "must be 1–63 letters, digits, '.', '_' or '-', starting with a letter or digit")]
+    public string ServiceName { get; set; } = ServiceDefaults.ServiceName;
+
+    /// <summary>
     /// The share of new traces the node samples; a caller's decision (the sampled flag of its
     /// <c>traceparent</c>) is always followed. <value>0–1; default 1.</value> It stays 1 even without an
     /// <see cref="Endpoint"/>: a node that starts a trace decides for every service behind it, which

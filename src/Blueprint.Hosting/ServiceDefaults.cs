@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -23,7 +24,7 @@ public static class ServiceDefaults
     /// <summary>The tag that puts a health check into <c>/readyz</c>.</summary>
     public const string ReadyTag = "ready";
 
-    /// <summary>The service name reported in telemetry.</summary>
+    /// <summary>The name of the node's meter and activity source, and its service name in telemetry unless <c>Otel:ServiceName</c> says another.</summary>
     public const string ServiceName = "blueprint";
 
     /// <summary>Adds logging, telemetry and health checks.</summary>
@@ -35,12 +36,12 @@ public static class ServiceDefaults
 
         var otel = builder.Configuration.GetSection(OtelOptions.Section).Get<OtelOptions>() ?? new OtelOptions();
         var telemetry = builder.Services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService(ServiceName, serviceVersion: BlueprintVersion.Current))
+            .ConfigureResource(resource => resource.AddService(otel.ServiceName, serviceVersion: BlueprintVersion.Current))
             .WithTracing(tracing => tracing
                 .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(Math.Clamp(otel.TraceSampleRatio, 0, 1))))
                 .AddSource(ServiceName)
                 .AddAspNetCoreInstrumentation(options =>
-                    options.Filter = context => !IsInfrastructurePath(context.Request.Path))
+                    options.Filter = context => context.RequestServices.GetRequiredService<IOptions<TracingFilterOptions>>().Value.IsTraced(context.Request.Path))
                 .AddHttpClientInstrumentation())
             .WithMetrics(metrics => metrics
                 .AddMeter(ServiceName)
@@ -71,9 +72,6 @@ public static class ServiceDefaults
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
     }
-
-    private static bool IsInfrastructurePath(PathString path) =>
-        path.StartsWithSegments("/metrics") || path.StartsWithSegments("/healthz") || path.StartsWithSegments("/readyz");
 
     private static void ConfigureLogging(IHostApplicationBuilder builder)
     {

@@ -11,6 +11,7 @@ using Blueprint.RateLimit;
 using Blueprint.Shortener;
 using Blueprint.Simulation;
 using Blueprint.Sql;
+using Blueprint.Telemetry;
 
 namespace Blueprint.Node;
 
@@ -30,6 +31,7 @@ public static class BlueprintCatalog
             new LogModule(),
             new NotifyModule(),
             new ChatModule(),
+            new TelemetryModule(),
         ],
         tools:
         [

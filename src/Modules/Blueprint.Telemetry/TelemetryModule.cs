@@ -1,0 +1,108 @@
+using System.Globalization;
+using Blueprint.Hosting;
+using Blueprint.Telemetry.Jaeger;
+using Blueprint.Telemetry.Otlp;
+using Blueprint.Telemetry.Traces;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using OpenTelemetry;
+using OpenTelemetry.Trace;
+
+namespace Blueprint.Telemetry;
+
+/// <summary>
+/// The telemetry module: an OTLP receiver (gRPC and HTTP) any app can export to, a trace store with Jaeger's query API,
+/// and a metrics time-series store; the node's dashboard at <c>/</c> draws from them. The node stores its own spans here.
+/// </summary>
+public sealed class TelemetryModule : IBlueprintModule
+{
+    /// <summary>The module's name.</summary>
+    public const string ModuleName = "telemetry";
+
+    /// <inheritdoc />
+    public string Name => ModuleName;
+
+    /// <inheritdoc />
+    public string Description => "Telemetry: an OTLP receiver (gRPC and HTTP), a trace store with Jaeger's query API, and a metrics time-series store with downsampling; the node's dashboard draws from them.";
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> CheatSheetRows { get; } = ["Distributed tracing (Jaeger, Zipkin; OpenTelemetry)", "Time-series", "Monitoring and dashboards"];
+
+    /// <summary>OTLP/gRPC (h2c).</summary>
+    public static readonly ModuleListener OtlpGrpcListener = new()
+    {
+        Name = "OTLP gRPC",
+        Title = "OTLP/gRPC receiver",
+        ConfigKey = $"{TelemetryOptions.Section}:{nameof(TelemetryOptions.OtlpGrpcPort)}",
+        DefaultPort = 4317,
+        Protocol = ListenerProtocol.H2c,
+        Flag = "--otlp-grpc-port",
+        Description = "OTLP/gRPC port of the telemetry module",
+        Hint = (_, host, port) => $"OTEL_EXPORTER_OTLP_ENDPOINT=http://{host}:{port.ToString(CultureInfo.InvariantCulture)} (any OpenTelemetry SDK)",
+    };
+
+    /// <summary>OTLP/HTTP (protobuf and JSON).</summary>
+    public static readonly ModuleListener OtlpHttpListener = new()
+    {
+        Name = "OTLP HTTP",
+        Title = "OTLP/HTTP receiver",
+        ConfigKey = $"{TelemetryOptions.Section}:{nameof(TelemetryOptions.OtlpHttpPort)}",
+        DefaultPort = 4318,
+        Protocol = ListenerProtocol.Http1AndHttp2,
+        Flag = "--otlp-http-port",
+        Description = "OTLP/HTTP port of the telemetry module (POST /v1/traces, /v1/metrics)",
+        Hint = (_, host, port) => $"POST http://{host}:{port.ToString(CultureInfo.InvariantCulture)}/v1/traces (application/x-protobuf or application/json)",
+    };
+
+    /// <inheritdoc />
+    public IReadOnlyList<ModuleListener> Listeners { get; } = [OtlpGrpcListener, OtlpHttpListener];
+
+    /// <inheritdoc />
+    public void AddServices(IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        services.AddValidatedOptions<TelemetryOptions>(TelemetryOptions.Section);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(provider => SpanStore.Open(Path.Combine(provider.GetRequiredService<DataDirectory>().For(ModuleName), "traces.db")));
+        services.AddSingleton<SpanIngest>();
+        services.AddHostedService(provider => provider.GetRequiredService<SpanIngest>());
+        services.AddSingleton<OtlpReceiver>();
+        services.TryAddSingleton<IOtlpMetricsSink, Metrics.MetricsSink>();
+        services.Configure<TracingFilterOptions>(filter => filter.UntracedPathPrefixes.AddRange(
+            ["/v1/traces", "/v1/metrics", "/opentelemetry.proto.collector", "/api/services", "/api/operations", "/api/traces", "/api/dependencies", "/api/metrics"]));
+
+        services.AddGrpc();
+        services.AddOptions<Grpc.AspNetCore.Server.GrpcServiceOptions<OtlpTraceService>>().Configure<IOptions<TelemetryOptions>>((grpc, options) => grpc.MaxReceiveMessageSize = options.Value.MaxRequestBytes);
+        services.AddOptions<Grpc.AspNetCore.Server.GrpcServiceOptions<OtlpMetricsService>>().Configure<IOptions<TelemetryOptions>>((grpc, options) => grpc.MaxReceiveMessageSize = options.Value.MaxRequestBytes);
+
+        if (builder.Configuration.GetValue($"{TelemetryOptions.Section}:{nameof(TelemetryOptions.StoreOwnSpans)}", true))
+        {
+            // The node's own spans, in process; a batch a second keeps the dashboard close to live.
+            services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddProcessor(provider =>
+                new BatchActivityExportProcessor(new SelfSpanExporter(provider.GetRequiredService<SpanIngest>()), scheduledDelayMilliseconds: 1000)));
+        }
+    }
+
+    /// <inheritdoc />
+    public void MapEndpoints(IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        var options = endpoints.ServiceProvider.GetRequiredService<IOptions<TelemetryOptions>>().Value;
+        endpoints.MapGrpcService<OtlpTraceService>().RequireLocalPort(options.OtlpGrpcPort);
+        endpoints.MapGrpcService<OtlpMetricsService>().RequireLocalPort(options.OtlpGrpcPort);
+        OtlpHttp.Map(endpoints, options.OtlpHttpPort);
+        JaegerApi.Map(endpoints);
+    }
+
+    /// <inheritdoc />
+    public IEnumerable<ModuleEndpoint> DescribeEndpoints(IServiceProvider services) =>
+    [
+        new ModuleEndpoint("Jaeger query API", "/api/services, /api/traces?service=…, /api/traces/{id}, /api/dependencies", "curl -s localhost:8080/api/services"),
+    ];
+}
