@@ -4,7 +4,8 @@
 # through DuckDB's Appender), the latter with and without an ART index on trace_id. One process per round writes one
 # deterministic synthetic workload (seeded: traces of 1–20 spans, 10 services × 5 operations, six attributes a span,
 # one a user id of high cardinality) to each engine in batches of 4096 spans, one transaction each, then measures:
-#   write          spans/s over all batches plus the final checkpoint of the write-ahead log, every index in place
+#   write          spans/s over all batches plus the final checkpoint of the write-ahead log, every index in place,
+#                  and the process's CPU time over the same (less sensitive than wall time to a busy machine)
 #   on disk        the store's files once closed
 #   trace lookup   p50/p99 of fetching (and parsing) every span of one trace, 2000 random known trace ids
 #   tag search     p50/p99 of service + one tag key=value + a 1 h window, the newest 20 trace ids, 200 queries

@@ -53,7 +53,7 @@ foreach (var name in engines.Split(','))
     Directory.CreateDirectory(dir);
     GC.Collect();
     GC.WaitForPendingFinalizers();
-    double writeSeconds;
+    double writeSeconds, writeCpuSeconds;
     (double P50, double P99) lookup, tagSearch, serviceSearch;
     long spansRead = 0;
     ulong tagHash = 0, serviceHash = 0;
@@ -66,6 +66,7 @@ foreach (var name in engines.Split(','))
         _ => throw new ArgumentException($"unknown engine {name}"),
     })
     {
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var stopwatch = Stopwatch.StartNew();
         foreach (var batch in workload.Batches)
         {
@@ -74,6 +75,7 @@ foreach (var name in engines.Split(','))
 
         engine.Checkpoint();
         writeSeconds = stopwatch.Elapsed.TotalSeconds;
+        writeCpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
         Console.Error.WriteLine($"{engine.Name}: wrote {workload.Spans} spans in {writeSeconds:F1} s");
 
         for (var i = 0; i < Warmup; i++)
@@ -86,7 +88,7 @@ foreach (var name in engines.Split(','))
         tagSearch = Measure(tagQueries, q => tagHash = Fold(tagHash, engine.Find(q)));
         serviceSearch = Measure(serviceQueries, q => serviceHash = Fold(serviceHash, engine.Find(q)));
         Console.Error.WriteLine($"{engine.Name}: lookups read {spansRead} spans; results hash tag {tagHash:x16}, service {serviceHash:x16}");
-        rows.Add($"| {engine.Name} | {workload.Spans / writeSeconds:N0} | {writeSeconds:F1} | {{SIZE}} | {lookup.P50:F2} / {lookup.P99:F2} | "
+        rows.Add($"| {engine.Name} | {workload.Spans / writeSeconds:N0} | {writeSeconds:F1} | {writeCpuSeconds:F1} | {{SIZE}} | {lookup.P50:F2} / {lookup.P99:F2} | "
             + $"{tagSearch.P50:F2} / {tagSearch.P99:F2} | {serviceSearch.P50:F2} / {serviceSearch.P99:F2} | {spansRead:N0} | {(uint)tagHash:x8}·{(uint)serviceHash:x8} | {load} |");
     }
 
@@ -96,10 +98,10 @@ foreach (var name in engines.Split(','))
 }
 
 Console.WriteLine($"{workload.Spans:N0} spans in {workload.TraceIds.Count:N0} traces (seed {seed}), batches of {Workload.BatchSpans}; "
-    + $"lookups of {Lookups} random known trace ids, {Searches} searches of each kind over a 1 h window, limit 20, after {Warmup} warm-up queries. Times in ms.");
+    + $"lookups of {Lookups} random known trace ids, {Searches} searches of each kind over a 1 h window, limit 20, after {Warmup} warm-up queries. Times in ms; write CPU s: the process's CPU time (every thread) during the writes.");
 Console.WriteLine();
-Console.WriteLine("| engine | write spans/s | write s | on disk, MB | trace lookup p50 / p99 | tag search p50 / p99 | service+time search p50 / p99 | spans read by lookups | results hash (tag·service) | load at start |");
-Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
+Console.WriteLine("| engine | write spans/s | write s | write CPU s | on disk, MB | trace lookup p50 / p99 | tag search p50 / p99 | service+time search p50 / p99 | spans read by lookups | results hash (tag·service) | load at start |");
+Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
 foreach (var row in rows)
 {
     Console.WriteLine(row);
