@@ -25,10 +25,15 @@ internal sealed class DuckDbSpanStore : IDisposable
     private readonly Dictionary<long, Blueprint.Telemetry.Otlp.Resource.Resource> _resources = [];
     private readonly HashSet<(string Service, string Operation, int Kind)> _operations = [];
 
-    public DuckDbSpanStore(string path, bool traceIndex)
+    public DuckDbSpanStore(string path, bool traceIndex, int? threads = null)
     {
         _writer = new DuckDBConnection($"Data Source={path}");
         _writer.Open();
+        if (threads is { } count)
+        {
+            Execute(_writer, $"SET threads = {count}");
+        }
+
         Execute(_writer, """
             CREATE TABLE IF NOT EXISTS resources (id BIGINT PRIMARY KEY, hash UBIGINT NOT NULL, service VARCHAR NOT NULL, body BLOB NOT NULL);
             CREATE TABLE IF NOT EXISTS spans (

@@ -47,11 +47,11 @@ internal sealed class SqliteEngine(string directory) : IEngine
 }
 
 /// <summary>The DuckDB store of this bench, with or without the ART index on trace_id.</summary>
-internal sealed class DuckDbEngine(string directory, bool traceIndex) : IEngine
+internal sealed class DuckDbEngine(string directory, bool traceIndex, int? threads) : IEngine
 {
-    private readonly DuckDbSpanStore _store = new(Path.Combine(directory, "spans.duckdb"), traceIndex);
+    private readonly DuckDbSpanStore _store = new(Path.Combine(directory, "spans.duckdb"), traceIndex, threads);
 
-    public string Name => traceIndex ? "DuckDB, ART index on trace_id" : "DuckDB, no index";
+    public string Name => (traceIndex ? "DuckDB, ART index on trace_id" : "DuckDB, no index") + (threads is { } n ? $", {n} thread(s)" : "");
 
     public void Write(IReadOnlyList<SpanGroup> batch) => _store.Write(batch);
 

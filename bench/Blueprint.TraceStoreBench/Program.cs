@@ -7,10 +7,12 @@ using Blueprint.TraceStoreBench;
 // The trace store's engine measured: the same synthetic spans written to and read from SQLite (the module's SpanStore)
 // and DuckDB (DuckDbSpanStore, with and without an ART index on trace_id). Prints a Markdown table.
 // Usage: Blueprint.TraceStoreBench [--spans N] [--quick] [--seed N] [--dir DIR] [--engines sqlite,duckdb,duckdb-art]
+//        [--duckdb-threads N]   (DuckDB's worker threads; default: its own, one a core)
 var spans = 1_000_000L;
 var seed = 42;
 var directory = Path.Combine(Path.GetTempPath(), $"trace-engines-{Environment.ProcessId}");
 var engines = "sqlite,duckdb,duckdb-art";
+int? duckThreads = null;
 const int Lookups = 2000;
 const int Searches = 200;
 const int Warmup = 50;
@@ -23,6 +25,7 @@ for (var i = 0; i < args.Length; i++)
         case "--seed": seed = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--dir": directory = args[++i]; break;
         case "--engines": engines = args[++i]; break;
+        case "--duckdb-threads": duckThreads = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
     }
 }
@@ -61,8 +64,8 @@ foreach (var name in engines.Split(','))
     using (IEngine engine = name switch
     {
         "sqlite" => new SqliteEngine(dir),
-        "duckdb" => new DuckDbEngine(dir, traceIndex: false),
-        "duckdb-art" => new DuckDbEngine(dir, traceIndex: true),
+        "duckdb" => new DuckDbEngine(dir, traceIndex: false, duckThreads),
+        "duckdb-art" => new DuckDbEngine(dir, traceIndex: true, duckThreads),
         _ => throw new ArgumentException($"unknown engine {name}"),
     })
     {
