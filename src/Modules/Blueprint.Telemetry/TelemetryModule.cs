@@ -63,6 +63,31 @@ public sealed class TelemetryModule : IBlueprintModule
     public IReadOnlyList<ModuleListener> Listeners { get; } = [OtlpGrpcListener, OtlpHttpListener];
 
     /// <inheritdoc />
+    public IReadOnlyList<ModuleFlag> Flags { get; } =
+    [
+        new("--otel-endpoint", $"{OtelOptions.Section}:{nameof(OtelOptions.Endpoint)}", "Also export the node's traces and metrics over OTLP/gRPC to this collector (another node's --otlp-grpc-port, Jaeger, Tempo), e.g. http://127.0.0.1:4317."),
+        new("--service-name", $"{OtelOptions.Section}:{nameof(OtelOptions.ServiceName)}", "The node's service.name in traces and metrics (default blueprint)."),
+    ];
+
+    /// <summary>
+    /// Every member stores its own spans and runs a receiver on its own ports; members after the first also export to the
+    /// first's receiver, so member 1's dashboard and Jaeger API show the whole cluster's traces.
+    /// </summary>
+    public ClusterMemberPlan? PlanClusterMember(ClusterMember member)
+    {
+        ArgumentNullException.ThrowIfNull(member);
+        static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
+        var grpc = member.Port(OtlpGrpcListener, member.Index);
+        List<string> arguments = ["--otlp-grpc-port", Text(grpc), "--otlp-http-port", Text(member.Port(OtlpHttpListener, member.Index))];
+        if (member.Index > 1)
+        {
+            arguments.AddRange(["--otel-endpoint", $"http://{member.Host}:{Text(member.Port(OtlpGrpcListener, 1))}"]);
+        }
+
+        return new ClusterMemberPlan(arguments, $"otlp {member.Host}:{Text(grpc)}", grpc);
+    }
+
+    /// <inheritdoc />
     public void AddServices(IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);

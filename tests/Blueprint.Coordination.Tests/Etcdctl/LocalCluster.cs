@@ -50,10 +50,13 @@ public sealed partial class LocalCluster : IAsyncDisposable
         var firstKafkaPort = FreePorts.Block(Blueprint.Hosting.ClusterMember.PortStride * nodes);
         var firstLogRaftPort = FreePorts.Block(Blueprint.Hosting.ClusterMember.PortStride * nodes);
         var firstRespPort = FreePorts.Block(Blueprint.Hosting.ClusterMember.PortStride * nodes);
+        var firstOtlpGrpcPort = FreePorts.Block(Blueprint.Hosting.ClusterMember.PortStride * nodes);
+        var firstOtlpHttpPort = FreePorts.Block(Blueprint.Hosting.ClusterMember.PortStride * nodes);
         var process = NodeProcess.Start(
             [
                 "cluster", "up", "--nodes", Text(nodes), "--etcd-port", Text(firstEtcdPort), "--http-port", Text(firstHttpPort), "--data-dir", directory.Path,
                 "--kafka-port", Text(firstKafkaPort), "--log-raft-port", Text(firstLogRaftPort), "--resp-port", Text(firstRespPort),
+                "--otlp-grpc-port", Text(firstOtlpGrpcPort), "--otlp-http-port", Text(firstOtlpHttpPort),
             ],
             directory.Path,
 
