@@ -87,4 +87,5 @@ async function refreshHealth() {
 nodeInfo().then(info => { document.getElementById('version').textContent = info.version; }, showError);
 window.addEventListener('hashchange', route);
 route();
+if (current !== 'node') refreshHealth(); // the Node section reads it as it draws
 setInterval(refreshHealth, 10_000);

@@ -1,11 +1,11 @@
 // The dashboard's charts, drawn as SVG by hand: a time-series line chart and a service dependency graph. A charting
 // library would be the usual choice, but the page loads nothing from a CDN and has no npm build step, and these two
 // pictures need only a few dozen lines each.
-import { s, formatNumber, formatClock, colorFor } from './dom.js';
+import { s, formatNumber, formatClock, colorFor, serviceColor } from './dom.js';
 
-const width = 480;
-const height = 170;
-const margin = { left: 46, right: 12, top: 10, bottom: 22 };
+const width = 400;
+const height = 160;
+const margin = { left: 50, right: 12, top: 10, bottom: 22 };
 
 /**
  * A line chart of time series: series [{ label, points: [[unixMs, value|null], …] }] over [from, to] (Unix ms).
@@ -22,15 +22,16 @@ export function lineChart({ series, from, to, format = formatNumber, title }) {
     return svg;
   }
 
-  const top = niceCeiling(Math.max(...values, 0));
-  const bottom = Math.min(0, ...values);
+  const low = Math.min(0, ...values);
+  const step = niceStep((Math.max(...values, 0) - low) / 4 || 1);
+  const bottom = Math.floor(low / step) * step;
+  const top = Math.max(bottom + step, Math.ceil(Math.max(...values, 0) / step) * step);
   const x = t => margin.left + ((t - from) / Math.max(1, to - from)) * (width - margin.left - margin.right);
   const y = v => height - margin.bottom - ((v - bottom) / (top - bottom || 1)) * (height - margin.top - margin.bottom);
 
   const grid = s('g', { class: 'grid' });
   const axis = s('g', { class: 'axis', 'aria-hidden': 'true' });
-  for (let i = 0; i <= 4; i++) {
-    const value = bottom + ((top - bottom) * i) / 4;
+  for (let value = bottom; value <= top + step / 2; value += step) {
     grid.append(s('line', { x1: margin.left, x2: width - margin.right, y1: y(value), y2: y(value) }));
     axis.append(s('text', { x: margin.left - 6, y: y(value) + 4, 'text-anchor': 'end' }, format(value)));
   }
@@ -78,11 +79,11 @@ export function lastValue(points) {
   return null;
 }
 
-function niceCeiling(value) {
-  if (value <= 0) return 1;
-  const power = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 2.5, 5, 10]) {
-    if (value <= step * power) return step * power;
+/** A step of 1, 2 or 5 times a power of ten, at least rough: grid lines at round values. */
+function niceStep(rough) {
+  const power = 10 ** Math.floor(Math.log10(rough));
+  for (const factor of [1, 2, 5, 10]) {
+    if (rough <= factor * power) return factor * power;
   }
   return 10 * power;
 }
@@ -142,16 +143,17 @@ export function dependencyGraph(links) {
       const y2 = to.y + boxHeight / 2;
       const bend = Math.max(40, Math.abs(x2 - x1) / 2);
       d = `M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}`;
-      labelX = (x1 + x2) / 2;
-      labelY = (y1 + y2) / 2 - 6;
+      // The count sits just before the arrowhead, above the line, where edges leaving one box have parted.
+      labelX = x2 - 12;
+      labelY = y2 - 8;
     }
     svg.append(s('g', { class: 'graph-edge', dataset: { parent: link.parent, child: link.child } },
       s('path', { d, 'marker-end': 'url(#arrow)' }),
-      s('text', { x: labelX, y: labelY, 'text-anchor': 'middle' }, `${formatNumber(link.callCount)} call${link.callCount === 1 ? '' : 's'}`)));
+      s('text', { x: labelX, y: labelY, 'text-anchor': link.parent === link.child ? 'middle' : 'end' }, `${formatNumber(link.callCount)} call${link.callCount === 1 ? '' : 's'}`)));
   }
   for (const name of names) {
     const { x, y } = position.get(name);
-    const color = colorFor(name, names);
+    const color = serviceColor(name);
     svg.append(s('g', { class: 'graph-node', dataset: { service: name } },
       s('rect', { x, y, width: boxWidth, height: boxHeight, rx: 6, stroke: color }),
       s('text', { x: x + boxWidth / 2, y: y + boxHeight / 2 + 4, 'text-anchor': 'middle' }, name)));

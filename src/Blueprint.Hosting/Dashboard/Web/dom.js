@@ -33,7 +33,7 @@ function setAttributes(element, attributes) {
 }
 
 function append(element, children) {
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === undefined || child === null || child === false) continue;
     element.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
@@ -104,15 +104,21 @@ export function formatDateTime(ms) {
   return `${date.toLocaleDateString('en-CA')} ${date.toLocaleTimeString('en-GB', { hour12: false })}`;
 }
 
-/** A color per name, stable across reloads, from a palette whose colors stay readable on white. */
+/** Colors that stay readable on white (4.5:1 or more), for services and series. */
 const palette = ['#1d4ed8', '#c2410c', '#047857', '#7c3aed', '#be123c', '#0e7490', '#a16207', '#4d7c0f', '#9d174d', '#475569'];
 
+/** The color of one of several names drawn together: by its place among them. */
 export function colorFor(name, names) {
-  const index = names ? names.indexOf(name) : -1;
-  if (index >= 0) return palette[index % palette.length];
-  let hash = 0;
-  for (const char of String(name)) hash = (hash * 31 + char.codePointAt(0)) >>> 0;
-  return palette[hash % palette.length];
+  const index = names.indexOf(name);
+  return palette[(index < 0 ? 0 : index) % palette.length];
+}
+
+const serviceColors = new Map();
+
+/** A service's color, the same in every view of the page: services get the palette's colors in the order first seen. */
+export function serviceColor(service) {
+  if (!serviceColors.has(service)) serviceColors.set(service, palette[serviceColors.size % palette.length]);
+  return serviceColors.get(service);
 }
 
 let nodeDescription;
@@ -123,7 +129,7 @@ export function nodeInfo() {
   return nodeDescription;
 }
 
-/** Whether the telemetry module runs, and if not, what to tell the reader. */
+/** Null when the telemetry module runs; otherwise what to tell the reader, with the command that enables it. */
 export async function telemetryNotice() {
   const info = await nodeInfo();
   return info.modules.some(module => module.name === 'telemetry')

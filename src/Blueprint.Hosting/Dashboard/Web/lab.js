@@ -39,15 +39,31 @@ function verdict(result) {
 async function showReport(name) {
   const report = document.getElementById('lab-report');
   const result = await getJson(`/api/lab/${encodeURIComponent(name)}`);
-  const blocks = renderMarkdown(result.markdown);
+  // The report refers to its plot by file name; the node serves it at the result's plot address.
+  let placed = false;
+  const rendered = renderMarkdown(result.markdown, {
+    image: target => {
+      if (!result.plot || target.replace(/^\.\//, '') !== `${name}.png`) return null;
+      placed = true;
+      return result.plot;
+    },
+  });
+  // An image alone in its paragraph is a figure, captioned with its alt text.
+  const blocks = rendered.map(block =>
+    block.tagName === 'P' && block.childNodes.length === 1 && block.firstChild.tagName === 'IMG' ? plotFigure(block.firstChild, name) : block);
   const meta = h('p', { class: 'muted' }, `${verdict(result.summary)} · written ${formatDateTime(Date.parse(result.summary.written))}`);
-  const plot = result.plot
-    ? h('figure', { class: 'plot' },
-      h('img', { src: result.plot, alt: `Plot of the ${name} experiment's measurements`, loading: 'lazy' }),
-      h('figcaption', { class: 'muted' }, `${name}.png`))
-    : null;
   const headingAt = blocks.findIndex(block => block.tagName === 'H1');
-  blocks.splice(headingAt + 1, 0, meta, plot);
+  blocks.splice(headingAt + 1, 0, meta);
+  if (result.plot && !placed) {
+    // A plot the report does not place goes after its opening paragraph.
+    const summaryAt = blocks.findIndex((block, index) => index > headingAt + 1 && block.tagName === 'P');
+    blocks.splice(summaryAt < 0 ? headingAt + 2 : summaryAt + 1, 0,
+      plotFigure(h('img', { src: result.plot, alt: `Plot of the ${name} experiment's measurements` }), name));
+  }
   report.dataset.lab = name;
-  report.replaceChildren(...blocks.filter(Boolean));
+  report.replaceChildren(...blocks);
+}
+
+function plotFigure(image, name) {
+  return h('figure', { class: 'plot' }, image, h('figcaption', { class: 'muted' }, image.alt || `${name}.png`));
 }

@@ -1,11 +1,16 @@
 // A small markdown renderer for lab reports: headings, paragraphs, lists, pipe tables, fenced code, and inline code,
-// bold, italics and links. A markdown library would do more, but the page takes nothing from a CDN and has no build
+// bold, italics, links and images. A markdown library would do more, but the page takes nothing from a CDN and has no build
 // step, and lab reports use only these. It builds DOM nodes and sets every piece of text as text, so a report can
-// never inject markup; links keep only http(s), relative and fragment targets.
+// never inject markup; links keep only http(s), relative and fragment targets, and an image is shown only where the
+// caller's resolver gives it an address (a lab report's plot).
 import { h } from './dom.js';
 
-/** Renders markdown into an array of block elements. */
-export function renderMarkdown(markdown) {
+/**
+ * Renders markdown into an array of block elements. image(target, alt) gives the address of an image the text refers
+ * to, or null to show its alt text instead.
+ */
+export function renderMarkdown(markdown, { image = () => null } = {}) {
+  const inline = text => inlineWith(text, image);
   const lines = markdown.replace(/\r\n?/g, '\n').split('\n');
   const blocks = [];
   let i = 0;
@@ -64,7 +69,7 @@ export function renderMarkdown(markdown) {
     if (/^\s*>/.test(line)) {
       const quoted = [];
       while (i < lines.length && /^\s*>/.test(lines[i])) quoted.push(lines[i++].replace(/^\s*>\s?/, ''));
-      blocks.push(h('blockquote', {}, renderMarkdown(quoted.join('\n'))));
+      blocks.push(h('blockquote', {}, renderMarkdown(quoted.join('\n'), { image })));
       continue;
     }
     if (/^\s*([-*_])(\s*\1){2,}\s*$/.test(line)) {
@@ -105,25 +110,29 @@ function cells(line) {
   return result;
 }
 
-/** Inline markdown: `code`, **bold**, *italic* or _italic_, [text](url). Everything else is text. */
-export function inline(text) {
+/** Inline markdown: `code`, **bold**, *italic* or _italic_, ![alt](image), [text](url). Everything else is text. */
+function inlineWith(text, image) {
+  const inline = part => inlineWith(part, image);
   const nodes = [];
-  const pattern = /`([^`]+)`|\*\*(.+?)\*\*|(?<![\w*])\*(?!\s)(.+?)\*(?!\w)|(?<!\w)_(?!\s)(.+?)_(?!\w)|\[([^\]]+)\]\(([^)\s]+)\)/g;
+  const pattern = /!\[([^\]]*)\]\(([^)\s]+)\)|`([^`]+)`|\*\*(.+?)\*\*|(?<![\w*])\*(?!\s)(.+?)\*(?!\w)|(?<!\w)_(?!\s)(.+?)_(?!\w)|\[([^\]]+)\]\(([^)\s]+)\)/g;
   let last = 0;
   for (const match of text.matchAll(pattern)) {
     if (match.index > last) nodes.push(text.slice(last, match.index));
-    if (match[1] !== undefined) nodes.push(h('code', {}, match[1]));
-    else if (match[2] !== undefined) nodes.push(h('strong', {}, inline(match[2])));
-    else if (match[3] !== undefined) nodes.push(h('em', {}, inline(match[3])));
-    else if (match[4] !== undefined) nodes.push(h('em', {}, inline(match[4])));
-    else nodes.push(link(match[5], match[6]));
+    if (match[1] !== undefined) {
+      const source = image(match[2], match[1]);
+      nodes.push(source ? h('img', { src: source, alt: match[1] }) : match[1]);
+    } else if (match[3] !== undefined) nodes.push(h('code', {}, match[3]));
+    else if (match[4] !== undefined) nodes.push(h('strong', {}, inline(match[4])));
+    else if (match[5] !== undefined) nodes.push(h('em', {}, inline(match[5])));
+    else if (match[6] !== undefined) nodes.push(h('em', {}, inline(match[6])));
+    else nodes.push(link(match[7], match[8], inline));
     last = match.index + match[0].length;
   }
   if (last < text.length) nodes.push(text.slice(last));
   return nodes;
 }
 
-function link(text, target) {
+function link(text, target, inline) {
   const safe = /^(https?:\/\/|\/|#|\.{0,2}\/|[\w.-]+(\/|$|#))/i.test(target) && !/^\s*(javascript|data|vbscript):/i.test(target);
   if (!safe) return text;
   const external = /^https?:\/\//i.test(target);

@@ -1,6 +1,6 @@
 // The Traces section, over Jaeger's query API (which the telemetry module serves): a search form, the traces found,
 // the service dependency graph, and one trace (#/trace/<id>) as a waterfall whose rows open the span's details.
-import { h, getJson, formatMicros, formatDateTime, colorFor, telemetryNotice } from './dom.js';
+import { h, getJson, formatMicros, formatDateTime, serviceColor, telemetryNotice } from './dom.js';
 import { dependencyGraph } from './charts.js';
 
 let wired = false;
@@ -170,7 +170,7 @@ async function showTrace(id) {
   document.getElementById('trace-meta').textContent =
     `Trace ${trace.id} · ${formatMicros(trace.duration)} · ${trace.spans.length} spans · started ${formatDateTime(trace.start / 1000)}`;
   document.getElementById('trace-legend').replaceChildren(...trace.services.map(service =>
-    h('li', {}, h('span', { class: 'swatch', style: { background: colorFor(service, trace.services) }, 'aria-hidden': 'true' }), service)));
+    h('li', {}, h('span', { class: 'swatch', style: { background: serviceColor(service) }, 'aria-hidden': 'true' }), service)));
   waterfall.replaceChildren(axis(trace), ...trace.rows.map(row => spanRow(trace, row)));
   title.focus?.();
 }
@@ -185,7 +185,7 @@ function spanRow(trace, { span, depth, service }) {
   const total = Math.max(1, trace.duration);
   const left = ((span.startTime - trace.start) / total) * 100;
   const width = Math.max(0.3, (span.duration / total) * 100);
-  const color = colorFor(service, trace.services);
+  const color = serviceColor(service);
   const error = span.tags?.some(tag => tag.key === 'error' && (tag.value === true || tag.value === 'true'));
   const timeLabel = h('span', { class: 'wf-time' }, formatMicros(span.duration));
   // The duration sits right of the bar, or left of it when the bar ends near the right edge.
