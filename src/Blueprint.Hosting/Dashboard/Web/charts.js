@@ -143,9 +143,10 @@ export function dependencyGraph(links) {
       const y2 = to.y + boxHeight / 2;
       const bend = Math.max(40, Math.abs(x2 - x1) / 2);
       d = `M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}`;
-      // The count sits just before the arrowhead, above the line, where edges leaving one box have parted.
+      // The count sits just before the arrowhead, where edges leaving one box have parted: on the side of the line
+      // away from the curve (below an edge that comes down, above one that comes up or runs level).
       labelX = x2 - 12;
-      labelY = y2 - 8;
+      labelY = y1 < y2 ? y2 + 18 : y2 - 8;
     }
     svg.append(s('g', { class: 'graph-edge', dataset: { parent: link.parent, child: link.child } },
       s('path', { d, 'marker-end': 'url(#arrow)' }),
