@@ -210,7 +210,9 @@ public sealed partial class DashboardTests
 
         var withoutApi = await browser.OpenAsync(node, "#/metrics", page => page.RouteAsync("**/api/metrics/names", route => route.FulfillAsync(new()
         {
-            Status = 404, ContentType = "application/problem+json", Body = """{"title":"Not Found","status":404}""",
+            Status = 404,
+            ContentType = "application/problem+json",
+            Body = """{"title":"Not Found","status":404}""",
         })));
         await Expect(withoutApi.Page.Locator("#metrics-status")).ToContainTextAsync("no metrics query API");
         await withoutApi.AssertNoErrorsAsync(allowConsoleErrors: true); // the browser logs the 404 it was given
