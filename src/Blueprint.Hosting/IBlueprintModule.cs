@@ -57,8 +57,11 @@ public interface IBlueprintModule : IVerbSource
     /// </summary>
     ClusterMemberPlan? PlanClusterMember(ClusterMember member) => null;
 
-    /// <summary>What the running module offers besides its listeners (HTTP paths, external engines), for the banner and the home page.</summary>
+    /// <summary>What the running module offers besides its listeners (HTTP paths, external engines), for the banner and the dashboard.</summary>
     IEnumerable<ModuleEndpoint> DescribeEndpoints(IServiceProvider services) => [];
+
+    /// <summary>The path of the module's own browser page (such as <c>/chat</c>), linked from the dashboard; null when it has none.</summary>
+    string? PagePath => null;
 
     /// <inheritdoc />
     IEnumerable<Command> IVerbSource.CreateVerbs(ModuleCatalog catalog) => [];

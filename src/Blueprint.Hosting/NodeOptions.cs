@@ -32,6 +32,13 @@ public sealed class NodeOptions : IValidatableObject
     [Range(1, 300, ErrorMessage = "must be from 1 to 300 seconds")]
     public int ShutdownTimeoutSeconds { get; set; } = 10;
 
+    /// <summary>
+    /// Where the dashboard reads lab results (<c>&lt;name&gt;.md</c>, <c>.json</c> and <c>.png</c>, as <c>blueprint lab</c> writes them).
+    /// <value>A directory, relative to the working directory unless absolute; default <c>lab-results</c>, where <c>blueprint lab</c> writes.</value>
+    /// </summary>
+    [Required(AllowEmptyStrings = false, ErrorMessage = "must name a directory")]
+    public string LabResultsDir { get; set; } = "lab-results";
+
     /// <summary>The bind address, parsed.</summary>
     public IPAddress BindAddress => IPAddress.TryParse(Bind, out var address) ? address : IPAddress.Loopback;
 

@@ -21,14 +21,15 @@ public sealed class ChatOptionsTests
     private static Task<IReadOnlyList<string>> StartupLinesAsync(Dictionary<string, string?> overrides) => TestNode.StartupFailureAsync(overrides, ChatKit.Token);
 
     [Fact]
-    public async Task TheNode_ListsTheChat_OnItsHomePage_AndInItsOpenApiDocument()
+    public async Task TheNode_ListsTheChat_OnItsDashboard_AndInItsOpenApiDocument()
     {
         await using var node = await TestNode.StartAsync(cancellationToken: ChatKit.Token);
 
-        var home = await node.Http.GetStringAsync(new Uri("/", UriKind.Relative), ChatKit.Token);
+        var home = await node.Http.GetStringAsync(new Uri("/api/node", UriKind.Relative), ChatKit.Token);
         var openApi = await node.Http.GetStringAsync(new Uri("/openapi/v1.json", UriKind.Relative), ChatKit.Token);
 
         Assert.Contains("/api/chat/ws", home, StringComparison.Ordinal);
+        Assert.Contains("\"page\":\"/chat\"", home, StringComparison.Ordinal);
         Assert.Contains("/api/chat/rooms/{room}/messages", openApi, StringComparison.Ordinal);
     }
 

@@ -88,6 +88,7 @@ public sealed class BlueprintNode : IAsyncDisposable
         builder.WebHost.UseKestrelHttpsConfiguration();
 
         builder.AddServiceDefaults();
+        Dashboard.DashboardEndpoints.AddServices(builder.Services);
         builder.Services.AddOpenApi();
         builder.Services.AddProblemDetails();
 
@@ -121,7 +122,7 @@ public sealed class BlueprintNode : IAsyncDisposable
         app.MapServiceDefaults();
         app.MapOpenApi();
         app.MapScalarApiReference("/api");
-        HomePage.Map(app, modules, services => ListenersIn(modules, services, quiet: false));
+        Dashboard.DashboardEndpoints.Map(app, modules, services => ListenersIn(modules, services, quiet: false));
         foreach (var module in modules)
         {
             module.MapEndpoints(app);
@@ -322,7 +323,7 @@ public sealed class BlueprintNode : IAsyncDisposable
     /// <summary>Stops gracefully: drains HTTP, then stops the modules in reverse order (checkpoints, closes).</summary>
     public Task StopAsync(CancellationToken cancellationToken = default) => App.StopAsync(cancellationToken);
 
-    /// <summary>Every endpoint of the node, for the banner and the home page.</summary>
+    /// <summary>Every endpoint of the node, for the banner and the dashboard.</summary>
     public IReadOnlyList<(string Module, ModuleEndpoint Endpoint)> DescribeEndpoints()
     {
         var list = new List<(string, ModuleEndpoint)>

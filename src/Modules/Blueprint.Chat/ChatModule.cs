@@ -60,6 +60,9 @@ public sealed class ChatModule : IBlueprintModule
     }
 
     /// <inheritdoc />
+    public string? PagePath => "/chat";
+
+    /// <inheritdoc />
     public IEnumerable<ModuleEndpoint> DescribeEndpoints(IServiceProvider services) =>
     [
         new ModuleEndpoint("Chat API", "POST /api/chat/users, /api/chat/rooms, GET /api/chat/rooms/{id}/messages"),

@@ -1,5 +1,8 @@
 using System.Net;
 using System.Text.Json;
+using Blueprint.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Blueprint.Node.Tests.Hosting;
 
@@ -46,15 +49,93 @@ public sealed class NodeHttpTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task HomePage_ListsModulesEndpointsAndCheatSheetRows()
+    public async Task Dashboard_ServesThePageAndEveryScriptItImports_UnderAStrictContentSecurityPolicy()
     {
-        var response = await _node.Http.GetAsync("/", TestContext.Current.CancellationToken);
+        var token = TestContext.Current.CancellationToken;
+        var response = await _node.Http.GetAsync("/", token);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
-        var html = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
-        Assert.Contains("<b>kv</b>", html, StringComparison.Ordinal);
-        Assert.Contains("<b>sql</b>", html, StringComparison.Ordinal);
-        Assert.Contains($"redis://{_node.RespEndpoint}", html, StringComparison.Ordinal);
-        Assert.Contains("Relational (SQL)", html, StringComparison.Ordinal);
+        Assert.Contains("script-src 'self'", response.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+        var html = await response.Content.ReadAsStringAsync(token);
+        Assert.Contains("<script type=\"module\" src=\"/dashboard/app.js\">", html, StringComparison.Ordinal);
+        Assert.Contains("<link rel=\"stylesheet\" href=\"/dashboard/dashboard.css\">", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("https://", html, StringComparison.Ordinal); // nothing from a CDN
+
+        // Every module the entry script reaches is served, as JavaScript (a missing one would break the page silently).
+        var pending = new Queue<string>(["app.js"]);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        while (pending.TryDequeue(out var file))
+        {
+            if (!seen.Add(file))
+            {
+                continue;
+            }
+
+            var script = await _node.Http.GetAsync($"/dashboard/{file}", token);
+            Assert.True(script.StatusCode == HttpStatusCode.OK, $"/dashboard/{file}: {(int)script.StatusCode}");
+            Assert.Equal("text/javascript", script.Content.Headers.ContentType?.MediaType);
+            foreach (System.Text.RegularExpressions.Match import in System.Text.RegularExpressions.Regex.Matches(await script.Content.ReadAsStringAsync(token), @"from '\./([\w-]+\.js)'"))
+            {
+                pending.Enqueue(import.Groups[1].Value);
+            }
+        }
+
+        Assert.Contains("charts.js", seen);
+        Assert.Contains("markdown.js", seen);
+        Assert.Equal("text/css", (await _node.Http.GetAsync("/dashboard/dashboard.css", token)).Content.Headers.ContentType?.MediaType);
+        Assert.Equal(HttpStatusCode.NotFound, (await _node.Http.GetAsync("/dashboard/no-such.js", token)).StatusCode);
+    }
+
+    [Fact]
+    public async Task ApiNode_DescribesVersionModulesEndpointsListenersAndCheatSheetRows()
+    {
+        var token = TestContext.Current.CancellationToken;
+        var response = await _node.Http.GetAsync("/api/node", token);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(token));
+        var root = body.RootElement;
+        Assert.Equal(Blueprint.Hosting.BlueprintVersion.Current, root.GetProperty("version").GetString());
+        Assert.Equal($"{_node.Node.HttpAddress}", root.GetProperty("http").GetString());
+
+        var modules = root.GetProperty("modules").EnumerateArray().ToDictionary(module => module.GetProperty("name").GetString()!);
+        Assert.Equal(_node.Node.Modules.Select(module => module.Name), modules.Keys);
+        var kv = modules["kv"];
+        Assert.Contains(kv.GetProperty("endpoints").EnumerateArray(), endpoint =>
+            endpoint.GetProperty("address").GetString() == $"redis://{_node.RespEndpoint}" && endpoint.GetProperty("hint").GetString()!.Length > 0);
+        Assert.Contains("Relational (SQL)", modules["sql"].GetProperty("cheatSheetRows").EnumerateArray().Select(row => row.GetString()));
+        Assert.Equal(["kv", "sql"], modules["shortener"].GetProperty("requires").EnumerateArray().Select(name => name.GetString()));
+        Assert.Equal("/chat", modules["chat"].GetProperty("page").GetString());
+        Assert.Equal(JsonValueKind.Null, kv.GetProperty("page").ValueKind);
+
+        var listeners = root.GetProperty("listeners").EnumerateArray().ToList();
+        Assert.Equal("node", listeners[0].GetProperty("module").GetString());
+        Assert.Equal("--http-port", listeners[0].GetProperty("setting").GetString());
+        Assert.Contains(listeners, listener => listener.GetProperty("module").GetString() == "kv"
+            && listener.GetProperty("address").GetString() == $"redis://{_node.RespEndpoint}" && listener.GetProperty("setting").GetString() == "--resp-port");
+        Assert.Contains(root.GetProperty("links").EnumerateArray(), link => link.GetProperty("href").GetString() == "/readyz");
+    }
+
+    [Fact]
+    public async Task OpenApi_DescribesTheDashboardsJson_ButNotItsPage()
+    {
+        using var document = JsonDocument.Parse(await _node.Http.GetStringAsync("/openapi/v1.json", TestContext.Current.CancellationToken));
+        var paths = document.RootElement.GetProperty("paths");
+        Assert.True(paths.TryGetProperty("/api/node", out var node));
+        Assert.Equal("node", node.GetProperty("get").GetProperty("tags")[0].GetString());
+        Assert.True(paths.TryGetProperty("/api/lab/{name}", out _));
+        Assert.False(paths.TryGetProperty("/", out _));
+        Assert.False(paths.TryGetProperty("/dashboard/{file}", out _));
+    }
+
+    [Fact]
+    public void Tracing_LeavesTheDashboardsOwnRequestsOut()
+    {
+        var filter = _node.Node.Services.GetRequiredService<IOptions<TracingFilterOptions>>().Value;
+        Assert.False(filter.IsTraced("/api/node"));
+        Assert.False(filter.IsTraced("/api/lab/bloom-filter"));
+        Assert.False(filter.IsTraced("/dashboard/app.js"));
+        Assert.True(filter.IsTraced("/api/links"));
+        Assert.True(filter.IsTraced("/api/nodes")); // whole segments only
     }
 
     [Fact]
