@@ -39,6 +39,9 @@ internal sealed partial class MetricsIngest : BackgroundService
         meter.CreateObservableGauge("blueprint.telemetry.metric_series", () => _store.SeriesCount, description: "Series in the metrics store.");
     }
 
+    /// <summary>Points waiting to be written.</summary>
+    public long Queued => Interlocked.Read(ref _queued);
+
     /// <summary>Points dropped since the start, whatever the reason.</summary>
     public long Dropped => Interlocked.Read(ref _droppedTotal);
 
