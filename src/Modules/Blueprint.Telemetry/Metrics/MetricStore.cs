@@ -210,9 +210,10 @@ internal sealed class MetricStore : IDisposable
         var pSum = insert.Parameters.Add("$h", SqliteType.Real);
         var pBuckets = insert.Parameters.Add("$b", SqliteType.Blob);
         insert.Prepare();
+        var created = new HashSet<Series>();
         foreach (var point in points)
         {
-            if (!point.Series.Persisted)
+            if (!point.Series.Persisted && created.Add(point.Series))
             {
                 Persist(point.Series, transaction);
             }
@@ -226,6 +227,11 @@ internal sealed class MetricStore : IDisposable
         }
 
         transaction.Commit();
+        // Only once committed: a batch that failed leaves its new series to be written with their next point.
+        foreach (var series in created)
+        {
+            series.Persisted = true;
+        }
     }
 
     private void Persist(Series series, SqliteTransaction transaction)
@@ -244,7 +250,6 @@ internal sealed class MetricStore : IDisposable
         command.Parameters.AddWithValue("$labels", series.LabelsJson);
         command.Parameters.AddWithValue("$bounds", series.Bounds is null ? DBNull.Value : MemoryMarshal.AsBytes(series.Bounds.AsSpan()).ToArray());
         command.ExecuteNonQuery();
-        series.Persisted = true;
     }
 
     /// <summary>

@@ -124,12 +124,12 @@ internal sealed partial class MetricsIngest : BackgroundService
         var reader = _queue.Reader;
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(_options.MetricsIntervalSeconds), _time);
         var tick = timer.WaitForNextTickAsync(CancellationToken.None).AsTask();
+        // One wait on the queue at a time (it has a single reader): a tick does not start another.
+        // Not cancelled by stoppingToken: the queue is completed on stop and drained to the end.
+        var read = reader.WaitToReadAsync(CancellationToken.None).AsTask();
         while (true)
         {
-            var read = reader.WaitToReadAsync(CancellationToken.None).AsTask();
-            // Not cancelled by stoppingToken: the queue is completed on stop and drained to the end.
-            var done = await Task.WhenAny(read, tick).ConfigureAwait(false);
-            if (done == tick)
+            if (await Task.WhenAny(read, tick).ConfigureAwait(false) == tick)
             {
                 Maintain();
                 tick = timer.WaitForNextTickAsync(CancellationToken.None).AsTask();
@@ -148,9 +148,8 @@ internal sealed partial class MetricsIngest : BackgroundService
 
             Write(batch);
             batch.Clear();
+            read = reader.WaitToReadAsync(CancellationToken.None).AsTask();
         }
-
-        timer.Dispose();
     }
 
     private static async Task<bool> ReadResult(Task<bool> read)
