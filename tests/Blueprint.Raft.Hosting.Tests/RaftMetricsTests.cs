@@ -8,12 +8,7 @@ namespace Blueprint.Raft.Hosting.Tests;
 
 public sealed class RaftMetricsTests
 {
-    private static readonly RaftMember[] ThreeMembers =
-    [
-        new(1, "n1", ["http://127.0.0.1:1"], []),
-        new(2, "n2", ["http://127.0.0.1:2"], []),
-        new(3, "n3", ["http://127.0.0.1:3"], []),
-    ];
+    private static readonly RaftMember[] ThreeMembers = RaftHostTests.ThreeMembers;
 
     private static Dictionary<string, double> Read(IMeterFactory meters, string name) =>
         Instruments.Observe(meters, name).ToDictionary(r => $"{r.Tags["group"]}/{r.Tags["member"]}", r => r.Value);
