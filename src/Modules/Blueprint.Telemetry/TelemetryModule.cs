@@ -55,7 +55,7 @@ public sealed class TelemetryModule : IBlueprintModule
         Title = "OTLP/HTTP receiver",
         ConfigKey = $"{TelemetryOptions.Section}:{nameof(TelemetryOptions.OtlpHttpPort)}",
         DefaultPort = 4318,
-        Protocol = ListenerProtocol.Http1AndHttp2,
+        Protocol = ListenerProtocol.Http1,
         Flag = "--otlp-http-port",
         Description = "OTLP/HTTP port of the telemetry module (POST /v1/traces, /v1/metrics)",
         Hint = (_, host, port) => $"POST http://{host}:{port.ToString(CultureInfo.InvariantCulture)}/v1/traces (application/x-protobuf or application/json)",

@@ -36,8 +36,8 @@ internal sealed class OtlpReceiver(SpanIngest ingest, IOtlpMetricsSink metrics, 
 
         var reason = (invalid, full) switch
         {
-            (> 0, > 0) => $"{invalid} spans have an invalid trace or span id; {full} were dropped because the ingest queue is full",
-            (> 0, _) => $"{invalid} spans have an invalid trace or span id (a trace id is 16 bytes, not all zero; a span id 8 bytes)",
+            ( > 0, > 0) => $"{invalid} spans have an invalid trace or span id; {full} were dropped because the ingest queue is full",
+            ( > 0, _) => $"{invalid} spans have an invalid trace or span id (a trace id is 16 bytes, not all zero; a span id 8 bytes)",
             _ => $"{full} spans were dropped because the ingest queue is full",
         };
         return new ExportTraceServiceResponse { PartialSuccess = new ExportTracePartialSuccess { RejectedSpans = invalid + full, ErrorMessage = reason } };
