@@ -336,7 +336,7 @@ public sealed partial class RaftHost
     private void PublishStatus()
     {
         var node = _node!;
-        var status = new Status(node.LeaderId, node.Term, node.Role == RaftRole.Leader, node.AppliedIndex, node.CommitIndex, node.SnapshotIndex);
+        var status = new Status(node.LeaderId, node.Term, node.Role, node.AppliedIndex, node.CommitIndex, node.SnapshotIndex);
         Volatile.Write(ref _status, status);
         if (status.Term != _lastTerm)
         {

@@ -99,6 +99,9 @@ public sealed partial class RaftHost : IAsyncDisposable
     /// <summary>Whether this node leads the current term.</summary>
     public bool IsLeader => Volatile.Read(ref _status).IsLeader;
 
+    /// <summary>This node's role as of the loop's last step.</summary>
+    public RaftRole Role => Volatile.Read(ref _status).Role;
+
     /// <summary>The highest index applied to the state machine.</summary>
     public long AppliedIndex => Volatile.Read(ref _status).AppliedIndex;
 
@@ -227,9 +230,11 @@ public sealed partial class RaftHost : IAsyncDisposable
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>What other threads may read of the loop's state, replaced as a whole.</summary>
-    private sealed record Status(int LeaderId, long Term, bool IsLeader, long AppliedIndex, long CommitIndex, long SnapshotIndex)
+    private sealed record Status(int LeaderId, long Term, RaftRole Role, long AppliedIndex, long CommitIndex, long SnapshotIndex)
     {
-        public static readonly Status Initial = new(0, 0, false, 0, 0, 0);
+        public static readonly Status Initial = new(0, 0, RaftRole.Follower, 0, 0, 0);
+
+        public bool IsLeader => Role == RaftRole.Leader;
     }
 
     /// <summary>Who is in the table and the next id, for the receive path's checks.</summary>

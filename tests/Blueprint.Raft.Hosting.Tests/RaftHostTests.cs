@@ -11,7 +11,7 @@ namespace Blueprint.Raft.Hosting.Tests;
 
 public sealed class RaftHostTests
 {
-    private static readonly RaftMember[] ThreeMembers =
+    internal static readonly RaftMember[] ThreeMembers =
     [
         new(1, "n1", ["http://127.0.0.1:1"], []),
         new(2, "n2", ["http://127.0.0.1:2"], []),

@@ -84,12 +84,18 @@ public sealed class CoordinationModule : IBlueprintModule
         services.AddSingleton(_ => new MvccStore(new MvccLimits { RequestBytesMax = CoordinationOptions.RequestBytesMaxAllowed }));
         services.AddSingleton<IRaftStateMachine>(provider => new MvccStateMachine(provider.GetRequiredService<MvccStore>()));
         services.AddSingleton<IRaftStorage>(provider => OpenStorage(provider));
-        services.AddSingleton(provider => new RaftHost(
-            HostOptions(provider),
-            provider.GetRequiredService<IRaftStorage>(),
-            provider.GetRequiredService<IRaftStateMachine>(),
-            provider.GetRequiredService<ILoggerFactory>(),
-            provider.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<RaftMetrics>();
+        services.AddSingleton(provider =>
+        {
+            var host = new RaftHost(
+                HostOptions(provider),
+                provider.GetRequiredService<IRaftStorage>(),
+                provider.GetRequiredService<IRaftStateMachine>(),
+                provider.GetRequiredService<ILoggerFactory>(),
+                provider.GetRequiredService<TimeProvider>());
+            provider.GetRequiredService<RaftMetrics>().Add(Name, host);
+            return host;
+        });
         services.AddHostedService<RaftHostService>();
         services.AddSingleton<EtcdServer>();
         services.AddSingleton<IResponseHeaderSource>(provider => provider.GetRequiredService<EtcdServer>());

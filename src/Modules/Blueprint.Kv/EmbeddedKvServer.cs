@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Net.Sockets;
 using Blueprint.Hosting;
 using Garnet;
@@ -21,8 +22,12 @@ internal sealed partial class EmbeddedKvServer(
     IKvConnection connection,
     TimeProvider timeProvider,
     ILoggerFactory loggerFactory,
+    IMeterFactory meters,
     ILogger<EmbeddedKvServer> logger) : IHostedService, IDisposable
 {
+    /// <summary>The name of the observable counter of commands the embedded server processed.</summary>
+    internal const string CommandsMetric = "blueprint.kv.commands";
+
     private GarnetServer? _server;
     private GarnetServer? _replica;
     private ITimer? _checkpoints;
@@ -38,6 +43,13 @@ internal sealed partial class EmbeddedKvServer(
             _replica = Start(BuildArguments(options, bind, options.ReplicaPort, dataDirectory.For("kv-replica")), "RESP replica", options.ReplicaPort, "--kv-replica-port");
         }
 
+        // Garnet's own count (INFO stats total_commands_processed): each session counts its commands and the server's
+        // monitor sums them every second (--metrics-sampling-freq 1), so reading it here costs nothing on the command path.
+        meters.Create(ServiceDefaults.ServiceName).CreateObservableCounter(
+            CommandsMetric,
+            ObserveCommands,
+            unit: "{command}",
+            description: "Commands the embedded Garnet server processed (its INFO total_commands_processed, summed each second), by server (primary, replica).");
         LogStarted(logger, bind, options.Port, options.Persistence);
         if (options.Persistence && options.CheckpointIntervalSeconds > 0)
         {
@@ -63,6 +75,26 @@ internal sealed partial class EmbeddedKvServer(
         {
             throw StartupProblemException.PortInUse(name, nodeOptions.Value.Bind, port, flag, e);
         }
+    }
+
+    private IEnumerable<Measurement<long>> ObserveCommands()
+    {
+        if (_server is { } primary)
+        {
+            yield return new Measurement<long>(CommandsProcessed(primary), new KeyValuePair<string, object?>("server", "primary"));
+        }
+
+        if (_replica is { } replica)
+        {
+            yield return new Measurement<long>(CommandsProcessed(replica), new KeyValuePair<string, object?>("server", "replica"));
+        }
+    }
+
+    /// <summary>Garnet's count of the commands <paramref name="server"/> processed, as of its last one-second sample.</summary>
+    internal static long CommandsProcessed(GarnetServer server)
+    {
+        var item = server.Metrics.GetInfoMetrics(InfoMetricsType.STATS).FirstOrDefault(m => m.Name == "total_commands_processed");
+        return long.TryParse(item.Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var count) ? count : 0;
     }
 
     /// <summary>Takes a background checkpoint unless one from this timer is still running.</summary>
@@ -160,6 +192,8 @@ internal sealed partial class EmbeddedKvServer(
             // Garnet runs scripts without isolation unless asked; Redis semantics (a script is
             // atomic) need the transaction mode, or concurrent scripts interleave their reads and writes.
             "--lua-transaction-mode",
+            // Sessions count their commands and a monitor sums them each second: blueprint.kv.commands reads the sum.
+            "--metrics-sampling-freq", "1",
             "-q",
         };
         if (options.Cluster)

@@ -20,6 +20,7 @@ public sealed partial class LogBroker(
     private TopicRegistry? topics;
     private GroupCoordinator? groups;
     private LogCluster? cluster;
+    private int metricsRegistered;
 
     // Nothing here touches options or the data directory before the start: the node validates every module's
     // options at once and reports all errors together, which a constructor throwing first would pre-empt.
@@ -111,6 +112,11 @@ public sealed partial class LogBroker(
             time,
             loggers.CreateLogger<GroupCoordinator>());
         LogOpened(logger, topics.All.Count, root);
+        if (Interlocked.Exchange(ref metricsRegistered, 1) == 0)
+        {
+            LogMetrics.Register(services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), this);
+        }
+
         if (Options.IsClustered)
         {
             var member = services.GetRequiredService<LogCluster>();

@@ -96,7 +96,13 @@ public sealed class LogModule : IBlueprintModule
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<LogBroker>();
         services.AddSingleton<MetadataStateMachine>();
-        services.AddKeyedSingleton(LogCluster.HostKey, (provider, _) => CreateRaftHost(provider));
+        services.TryAddSingleton<RaftMetrics>();
+        services.AddKeyedSingleton(LogCluster.HostKey, (provider, _) =>
+        {
+            var host = CreateRaftHost(provider);
+            provider.GetRequiredService<RaftMetrics>().Add(Name, host);
+            return host;
+        });
         services.AddSingleton(provider => new LogCluster(
             provider.GetRequiredKeyedService<RaftHost>(LogCluster.HostKey),
             provider.GetRequiredService<MetadataStateMachine>(),

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Blueprint.Hosting;
 using Blueprint.Telemetry.Jaeger;
+using Blueprint.Telemetry.Metrics;
 using Blueprint.Telemetry.Otlp;
 using Blueprint.Telemetry.Traces;
 using Microsoft.AspNetCore.Builder;
@@ -11,6 +12,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using OpenTelemetry;
+using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 
 namespace Blueprint.Telemetry;
@@ -98,13 +100,27 @@ public sealed class TelemetryModule : IBlueprintModule
         services.AddSingleton<SpanIngest>();
         services.AddHostedService(provider => provider.GetRequiredService<SpanIngest>());
         services.AddSingleton<OtlpReceiver>();
-        services.TryAddSingleton<IOtlpMetricsSink, Metrics.MetricsSink>();
+        services.AddSingleton(provider => MetricStore.Open(Path.Combine(provider.GetRequiredService<DataDirectory>().For(ModuleName), "metrics.db")));
+        services.AddSingleton<MetricsIngest>();
+        services.AddHostedService(provider => provider.GetRequiredService<MetricsIngest>());
+        services.TryAddSingleton<IOtlpMetricsSink, MetricsSink>();
         services.Configure<TracingFilterOptions>(filter => filter.UntracedPathPrefixes.AddRange(
             ["/v1/traces", "/v1/metrics", "/opentelemetry.proto.collector", "/api/services", "/api/operations", "/api/traces", "/api/dependencies", "/api/metrics"]));
 
         services.AddGrpc();
         services.AddOptions<Grpc.AspNetCore.Server.GrpcServiceOptions<OtlpTraceService>>().Configure<IOptions<TelemetryOptions>>((grpc, options) => grpc.MaxReceiveMessageSize = options.Value.MaxRequestBytes);
         services.AddOptions<Grpc.AspNetCore.Server.GrpcServiceOptions<OtlpMetricsService>>().Configure<IOptions<TelemetryOptions>>((grpc, options) => grpc.MaxReceiveMessageSize = options.Value.MaxRequestBytes);
+
+        if (builder.Configuration.GetValue($"{TelemetryOptions.Section}:{nameof(TelemetryOptions.StoreOwnMetrics)}", true))
+        {
+            // The node's own metrics, in process, cumulative, read every interval.
+            var interval = builder.Configuration.GetValue($"{TelemetryOptions.Section}:{nameof(TelemetryOptions.MetricsIntervalSeconds)}", 10);
+            services.ConfigureOpenTelemetryMeterProvider((provider, metrics) => metrics.AddReader(new PeriodicExportingMetricReader(
+                new SelfMetricExporter(provider.GetRequiredService<MetricsIngest>()), Math.Clamp(interval, 1, 3600) * 1000)
+            {
+                TemporalityPreference = MetricReaderTemporalityPreference.Cumulative,
+            }));
+        }
 
         if (builder.Configuration.GetValue($"{TelemetryOptions.Section}:{nameof(TelemetryOptions.StoreOwnSpans)}", true))
         {
@@ -123,11 +139,13 @@ public sealed class TelemetryModule : IBlueprintModule
         endpoints.MapGrpcService<OtlpMetricsService>().RequireLocalPort(options.OtlpGrpcPort);
         OtlpHttp.Map(endpoints, options.OtlpHttpPort);
         JaegerApi.Map(endpoints);
+        MetricsApi.Map(endpoints);
     }
 
     /// <inheritdoc />
     public IEnumerable<ModuleEndpoint> DescribeEndpoints(IServiceProvider services) =>
     [
         new ModuleEndpoint("Jaeger query API", "/api/services, /api/traces?service=…, /api/traces/{id}, /api/dependencies", "curl -s localhost:8080/api/services"),
+        new ModuleEndpoint("Metrics query API", "/api/metrics/names, /api/metrics/query?name=…&from=…&to=…&step=…&agg=…&group=…", "curl -s 'localhost:8080/api/metrics/query?name=http.server.request.duration&group='"),
     ];
 }

@@ -62,4 +62,50 @@ public sealed class TelemetryOptions
     /// <value>Default false.</value>
     /// </summary>
     public bool DropAfterDecode { get; set; }
+
+    /// <summary>Whether the node stores its own metrics (an in-process reader of its MeterProvider). <value>Default true.</value></summary>
+    public bool StoreOwnMetrics { get; set; } = true;
+
+    /// <summary>
+    /// How often the node reads its own metrics, the shortest default query step, and how often rollups run.
+    /// <value>1–3600 seconds; default 10.</value>
+    /// </summary>
+    [Range(1, 3600, ErrorMessage = "must be from 1 to 3600 seconds")]
+    public int MetricsIntervalSeconds { get; set; } = 10;
+
+    /// <summary>How long raw metric points are kept. <value>1–720 hours; default 6.</value></summary>
+    [Range(1, 720, ErrorMessage = "must be from 1 to 720 hours")]
+    public int MetricsRawRetentionHours { get; set; } = 6;
+
+    /// <summary>How long one-minute rollups are kept. <value>1–366 days; default 7.</value></summary>
+    [Range(1, 366, ErrorMessage = "must be from 1 to 366 days")]
+    public int MetricsMinuteRetentionDays { get; set; } = 7;
+
+    /// <summary>How long one-hour rollups are kept. <value>1–3660 days; default 90.</value></summary>
+    [Range(1, 3660, ErrorMessage = "must be from 1 to 3660 days")]
+    public int MetricsHourRetentionDays { get; set; } = 90;
+
+    /// <summary>
+    /// The most series (metric name and label set) the store holds; points of a new series beyond it are dropped and
+    /// counted (<c>blueprint.telemetry.metric_points.dropped</c> reason <c>series_limit</c>, and <c>rejected_data_points</c>
+    /// in the OTLP reply). <value>10–1000000; default 10000.</value>
+    /// </summary>
+    [Range(10, 1_000_000, ErrorMessage = "must be from 10 to 1000000")]
+    public int MetricsMaxSeries { get; set; } = 10_000;
+
+    /// <summary>Metric points that may wait to be written; an export that finds the queue full is dropped and counted. <value>1024–10000000; default 262144.</value></summary>
+    [Range(1024, 10_000_000, ErrorMessage = "must be from 1024 to 10000000")]
+    public int MetricsQueuePoints { get; set; } = 262_144;
+
+    /// <summary>The most metric points written in one transaction. <value>16–65536; default 8192.</value></summary>
+    [Range(16, 65_536, ErrorMessage = "must be from 16 to 65536")]
+    public int MetricsWriteBatchPoints { get; set; } = 8192;
+
+    /// <summary>The most series one metrics query returns (the rest are cut and <c>truncated</c> is true). <value>1–10000; default 500.</value></summary>
+    [Range(1, 10_000, ErrorMessage = "must be from 1 to 10000")]
+    public int MetricsQueryMaxSeries { get; set; } = 500;
+
+    /// <summary>The most points a series of one metrics query may have; a smaller step is refused with 400. <value>10–100000; default 11000.</value></summary>
+    [Range(10, 100_000, ErrorMessage = "must be from 10 to 100000")]
+    public int MetricsQueryMaxPoints { get; set; } = 11_000;
 }

@@ -88,6 +88,9 @@ public sealed partial class GroupCoordinator : IAsyncDisposable
         return coordinator;
     }
 
+    /// <summary>Every committed offset of every group.</summary>
+    public List<(string GroupId, string Topic, int Partition, long Offset)> CommittedOffsets() => _store.AllOffsets();
+
     /// <summary>Every group with its protocol type ("" for groups that only commit offsets) and state, ordered by id.</summary>
     public IReadOnlyList<(string GroupId, string ProtocolType, string State)> ListGroups()
     {

@@ -137,6 +137,15 @@ internal sealed partial class OffsetStore : IAsyncDisposable
         }
     }
 
+    /// <summary>Every committed offset of every group (a copy, taken under the lock).</summary>
+    public List<(string GroupId, string Topic, int Partition, long Offset)> AllOffsets()
+    {
+        lock (_gate)
+        {
+            return [.. _groups.SelectMany(group => group.Value.Offsets.Select(o => (group.Key, o.Key.Topic, o.Key.Partition, o.Value.Offset)))];
+        }
+    }
+
     public bool HasOffsets(string groupId)
     {
         lock (_gate)
