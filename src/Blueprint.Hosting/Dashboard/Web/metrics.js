@@ -5,16 +5,17 @@ import { h, getJson, formatNumber, colorFor, telemetryNotice } from './dom.js';
 import { lineChart, lastValue } from './charts.js';
 
 /**
- * The charts: a metric by exact name or, for instruments whose names are still settling, the first name matching a
- * pattern; the aggregation asked for (a counter is always drawn as a rate); the labels to split series by.
+ * The charts: a metric by exact name (or the first name matching a pattern); the aggregation asked for (a counter is
+ * always drawn as a rate); the labels to split series by.
  */
 const charts = [
   { id: 'http-rate', title: 'HTTP requests per second', names: ['http.server.request.duration'], agg: 'rate' },
   { id: 'http-p99', title: 'HTTP p99 latency', names: ['http.server.request.duration'], agg: 'p99' },
-  { id: 'kv-ops', title: 'KV operations per second', match: /^blueprint\.kv\..*(op|command|request)/, agg: 'rate' },
-  { id: 'raft-term', title: 'Raft term', match: /raft.*term/, agg: 'max' },
-  { id: 'raft-role', title: 'Raft role and leader', match: /raft.*(role|leader|state)/, agg: 'last', group: 'role' },
-  { id: 'log-lag', title: 'Log consumer lag', match: /^blueprint\.log\..*lag/, agg: 'max' },
+  { id: 'kv-ops', title: 'KV commands per second', names: ['blueprint.kv.commands'], agg: 'rate', group: '' },
+  { id: 'raft-term', title: 'Raft term', names: ['blueprint.raft.term'], agg: 'max', group: 'group' },
+  { id: 'raft-role', title: 'Raft role (2 leader, 1 candidate, 0 follower)', names: ['blueprint.raft.role'], agg: 'last', group: 'group' },
+  { id: 'raft-leader', title: 'Raft leader id', names: ['blueprint.raft.leader'], agg: 'last', group: 'group' },
+  { id: 'log-lag', title: 'Log consumer lag', names: ['blueprint.log.consumer.lag'], agg: 'max', group: 'group,topic' },
   { id: 'ratelimit', title: 'Rate-limit decisions per second', names: ['blueprint.ratelimit.decisions'], agg: 'rate', group: 'outcome' },
   { id: 'spans', title: 'Trace ingest, spans per second', names: ['blueprint.telemetry.spans.received', 'blueprint.telemetry.spans.dropped'], agg: 'rate' },
 ];
