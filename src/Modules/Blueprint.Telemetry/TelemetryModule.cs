@@ -146,6 +146,7 @@ public sealed class TelemetryModule : IBlueprintModule
     public IEnumerable<ModuleEndpoint> DescribeEndpoints(IServiceProvider services) =>
     [
         new ModuleEndpoint("Jaeger query API", "/api/services, /api/traces?service=…, /api/traces/{id}, /api/dependencies", "curl -s localhost:8080/api/services"),
+        new ModuleEndpoint("Metrics query API", "/api/metrics/names, /api/metrics/query?name=…&agg=…", "curl -s 'localhost:8080/api/metrics/query?name=http.server.request.duration&agg=rate&group='"),
         new ModuleEndpoint("Metrics query API", "/api/metrics/names, /api/metrics/query?name=…&from=…&to=…&step=…&agg=…&group=…", "curl -s 'localhost:8080/api/metrics/query?name=http.server.request.duration&group='"),
     ];
 }
