@@ -116,7 +116,7 @@ public sealed class TelemetryModule : IBlueprintModule
             // The node's own metrics, in process, cumulative, read every interval.
             var interval = builder.Configuration.GetValue($"{TelemetryOptions.Section}:{nameof(TelemetryOptions.MetricsIntervalSeconds)}", 10);
             services.ConfigureOpenTelemetryMeterProvider((provider, metrics) => metrics.AddReader(new PeriodicExportingMetricReader(
-                new SelfMetricExporter(provider.GetRequiredService<MetricsIngest>()), Math.Clamp(interval, 1, 3600) * 1000)
+                new SelfMetricExporter(provider.GetRequiredService<MetricsIngest>), Math.Clamp(interval, 1, 3600) * 1000)
             {
                 TemporalityPreference = MetricReaderTemporalityPreference.Cumulative,
             }));

@@ -9,8 +9,11 @@ namespace Blueprint.Telemetry.Metrics;
 /// <see cref="TelemetryOptions.MetricsIntervalSeconds"/> with cumulative points, which go through the same ingest as
 /// OTLP's (and the same series limit), labelled with the node's <c>service.name</c>.
 /// </summary>
-internal sealed class SelfMetricExporter(MetricsIngest ingest) : BaseExporter<Metric>
+internal sealed class SelfMetricExporter(Func<MetricsIngest> ingest) : BaseExporter<Metric>
 {
+    // Resolved at the first export, not when the meter provider is built: the node builds it while composing the app
+    // (for /metrics), before its options are validated, and the store needs a valid data directory.
+    private MetricsIngest? _ingest;
     private string? _service;
 
     /// <inheritdoc />
@@ -57,7 +60,7 @@ internal sealed class SelfMetricExporter(MetricsIngest ingest) : BaseExporter<Me
 
         if (points.Count > 0)
         {
-            ingest.Add(points);
+            (_ingest ??= ingest()).Add(points);
         }
 
         return ExportResult.Success;
