@@ -1,4 +1,3 @@
-using System.Collections.Frozen;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -21,22 +20,13 @@ internal static class DashboardEndpoints
     /// <summary>The dashboard's requests, which the node does not trace (its polling would fill the trace store).</summary>
     public static readonly IReadOnlyList<string> UntracedPathPrefixes = ["/api/node", "/api/lab", AssetPrefix];
 
-    /// <summary>The prefix of the embedded files' resource names (the <c>LogicalName</c> in the project file).</summary>
-    private const string ResourcePrefix = "Blueprint.Hosting.Dashboard.Web.";
-
-    /// <summary>
-    /// Scripts, styles and images from this origin only, and connections to it: an injected script, were one to slip past
-    /// the text escaping, could neither load code nor send anything elsewhere.
-    /// </summary>
-    private const string ContentSecurityPolicy =
-        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
-
-    private static readonly FrozenDictionary<string, (byte[] Bytes, string ContentType)> Files = Load();
+    /// <summary>The page's files (the <c>LogicalName</c> prefix in the project file).</summary>
+    private static readonly EmbeddedWebFiles Files = new(typeof(DashboardEndpoints).Assembly, "Blueprint.Hosting.Dashboard.Web.");
 
     public static void Map(WebApplication app, IReadOnlyList<IBlueprintModule> modules, Func<IServiceProvider, IReadOnlyList<ActiveListener>> listeners)
     {
-        app.MapGet("/", (HttpContext context) => Serve(context, "index.html")).ExcludeFromDescription();
-        app.MapGet(AssetPrefix + "/{file}", (string file, HttpContext context) => Serve(context, file)).ExcludeFromDescription();
+        app.MapGet("/", (HttpContext context) => Files.Serve(context, "index.html")).ExcludeFromDescription();
+        app.MapGet(AssetPrefix + "/{file}", (string file, HttpContext context) => Files.Serve(context, file)).ExcludeFromDescription();
 
         var api = app.MapGroup("/api").WithTags("node");
         api.MapGet("/node", (HttpContext context) => TypedResults.Ok(NodeDescription.Of(modules, listeners(context.RequestServices), context.RequestServices)))
@@ -87,46 +77,6 @@ internal static class DashboardEndpoints
 
     private static ProblemHttpResult NoResult(string name, LabResults lab) =>
         TypedResults.Problem(title: "no such lab result", detail: $"no lab result '{name}' in {lab.Directory}", statusCode: StatusCodes.Status404NotFound);
-
-    private static IResult Serve(HttpContext context, string file)
-    {
-        if (!Files.TryGetValue(file, out var found))
-        {
-            return Results.NotFound();
-        }
-
-        var headers = context.Response.Headers;
-        headers.ContentSecurityPolicy = ContentSecurityPolicy;
-        headers.XContentTypeOptions = "nosniff";
-        // The files change with the node's version: revalidate rather than run a stale script against a newer API.
-        headers.CacheControl = "no-cache";
-        return Results.Bytes(found.Bytes, found.ContentType);
-    }
-
-    private static FrozenDictionary<string, (byte[] Bytes, string ContentType)> Load()
-    {
-        var assembly = typeof(DashboardEndpoints).Assembly;
-        var files = new Dictionary<string, (byte[], string)>(StringComparer.Ordinal);
-        foreach (var name in assembly.GetManifestResourceNames().Where(name => name.StartsWith(ResourcePrefix, StringComparison.Ordinal)))
-        {
-            using var stream = assembly.GetManifestResourceStream(name)!;
-            using var memory = new MemoryStream();
-            stream.CopyTo(memory);
-            var file = name[ResourcePrefix.Length..];
-            files[file] = (memory.ToArray(), ContentTypeOf(file));
-        }
-
-        return files.ToFrozenDictionary(StringComparer.Ordinal);
-    }
-
-    private static string ContentTypeOf(string file) => Path.GetExtension(file) switch
-    {
-        ".html" => "text/html; charset=utf-8",
-        ".css" => "text/css; charset=utf-8",
-        ".js" => "text/javascript; charset=utf-8",
-        ".svg" => "image/svg+xml",
-        _ => "application/octet-stream",
-    };
 }
 
 /// <summary>What <c>GET /api/lab</c> answers.</summary>

@@ -128,8 +128,13 @@ internal static class OtlpHttp
         }
     }
 
+    /// <summary>A failure's <c>google.rpc.Status</c>: RESOURCE_EXHAUSTED (8) for a request too large, else INVALID_ARGUMENT (3).</summary>
     private static Task FailAsync(HttpContext context, int status, bool json, string message) =>
-        WriteAsync(context, status, json, new Rpc.Status { Code = status == StatusCodes.Status400BadRequest ? 3 : status == StatusCodes.Status413PayloadTooLarge ? 8 : 3, Message = message });
+        WriteAsync(context, status, json, new Rpc.Status
+        {
+            Code = (int)(status == StatusCodes.Status413PayloadTooLarge ? Grpc.Core.StatusCode.ResourceExhausted : Grpc.Core.StatusCode.InvalidArgument),
+            Message = message,
+        });
 
     private static async Task WriteAsync(HttpContext context, int status, bool json, IMessage message)
     {

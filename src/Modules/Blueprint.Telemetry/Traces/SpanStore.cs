@@ -28,7 +28,9 @@ internal sealed class SpanStore : IDisposable
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<(string Operation, int Kind), byte>> _operations = new(StringComparer.Ordinal);
     private readonly Dictionary<ulong, long> _resourceIds = [];
     private readonly ConcurrentDictionary<long, Resource> _resources = new();
-    private readonly DependencyLinker _linker = new(capacity: 65_536);
+    /// <summary>Spans, and children waiting for their parent, the service graph remembers (docs/tracing.md).</summary>
+    private const int LinkerCapacity = 65_536;
+    private readonly DependencyLinker _linker = new(LinkerCapacity);
     private readonly BulkInsert _spanInsert;
     private readonly BulkInsert _tagInsert;
     private long _spanCount;
