@@ -33,7 +33,7 @@ public sealed class SigV4AwsSdkTests
         Assert.Equal("x-amz-checksum-crc32", request.Headers["x-amz-trailer"].ToString());
         Assert.Equal(Data.Length, length);
         Assert.Equal(Data, await ReadAllAsync(body));
-        Assert.Equal(Crc32Base64(Data), Assert.Single(((AwsChunkedStream)body).Checksums).Expected);
+        Assert.Equal(Crc32Base64(Data), Assert.Single(((IVerifiedBody)body).Checksums).Expected);
     }
 
     [Fact]
@@ -119,6 +119,26 @@ public sealed class SigV4AwsSdkTests
         Assert.NotNull(context);
         Assert.True(context.IsPresigned);
         Assert.Equal("AccessDenied", Refused(() => Verifier(now.AddMinutes(11)).Verify(request)).Code);
+    }
+
+    [Fact]
+    public async Task PresignedPutFromTheSdkIsVerifiedAndAddedHeadersRefused()
+    {
+        var capture = new Capture();
+        using AmazonS3Client client = Client(capture, "http://localhost:9000");
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+
+        string url = await client.GetPreSignedURLAsync(new GetPreSignedUrlRequest { BucketName = "bucket", Key = "upload.bin", Verb = HttpVerb.PUT, Expires = now.UtcDateTime.AddMinutes(10), Protocol = Protocol.HTTP });
+        var uri = new Uri(url);
+        HttpRequest request = Request("PUT", uri.PathAndQuery, [("Host", uri.Authority)], Data);
+
+        SigV4Context? context = Verifier(now).Verify(request);
+        (Stream body, long? length) = SigV4Payload.Open(request, context);
+        Assert.Equal(Data.Length, length);
+        Assert.Equal(Data, await ReadAllAsync(body));
+
+        HttpRequest copy = Request("PUT", uri.PathAndQuery, [("Host", uri.Authority), ("x-amz-copy-source", "bucket/secret")]);
+        Assert.Equal("AccessDenied", Refused(() => Verifier(now).Verify(copy)).Code);
     }
 
     private static string Crc32Base64(byte[] data) => Convert.ToBase64String(BitConverter.GetBytes(System.IO.Hashing.Crc32.HashToUInt32(data)).Reverse().ToArray());

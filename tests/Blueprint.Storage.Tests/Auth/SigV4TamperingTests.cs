@@ -146,6 +146,52 @@ public sealed class SigV4TamperingTests
     }
 
     [Fact]
+    public void PresignWithAnUnsignedAmzHeaderAddedIsAccessDenied()
+    {
+        HttpRequest request = PresignedGet();
+        request.Headers["x-amz-copy-source"] = "otherbucket/secret.txt";
+
+        S3Exception e = Refused(() => Verifier(ExampleTime).Verify(request));
+
+        Assert.Equal("AccessDenied", e.Code);
+        Assert.Contains("x-amz-copy-source", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PresignWithAnAddedChecksumHeaderIsVerified()
+    {
+        HttpRequest request = PresignedGet();
+        request.Headers["x-amz-checksum-crc32"] = "AAAAAA==";
+        request.Headers["x-amz-content-sha256"] = SigV4.EmptySha256;
+
+        SigV4Context? context = Verifier(ExampleTime).Verify(request);
+
+        Assert.Equal(SigV4.EmptySha256, context?.ContentSha256);
+    }
+
+    [Fact]
+    public void BothAuthorizationHeaderAndPresignIsInvalidArgument()
+    {
+        HttpRequest request = PresignedGet();
+        request.Headers.Authorization = GetObjectWithRange().Headers.Authorization;
+
+        Assert.Equal("InvalidArgument", Refused(() => Verifier(ExampleTime).Verify(request)).Code);
+    }
+
+    [Fact]
+    public void DateHeaderStandsInForXAmzDate()
+    {
+        (string, string)[] signed = [("date", "Fri, 24 May 2013 00:00:00 GMT"), ("host", "examplebucket.s3.amazonaws.com"), ("x-amz-content-sha256", SigV4.UnsignedPayload)];
+        string authorization = Authorization("GET", "/photos/2013%2F05/a%20b.jpg", "acl=&versionId=a%2Bb", signed, SigV4.UnsignedPayload);
+        HttpRequest request = Request("GET", "/photos/2013%2f05/a%20b.jpg?versionId=a%2bb&acl", [.. signed, ("Authorization", authorization)]);
+
+        SigV4Context? context = Verifier(ExampleTime.AddMinutes(3)).Verify(request);
+
+        Assert.Equal(Timestamp, context?.Timestamp);
+        Assert.Equal(SigV4.UnsignedPayload, context?.ContentSha256);
+    }
+
+    [Fact]
     public void PresignForAnotherRegionIsAuthorizationQueryParametersError()
     {
         Assert.Equal("AuthorizationQueryParametersError", Refused(() => Verifier(ExampleTime, region: "eu-west-1").Verify(PresignedGet())).Code);
@@ -283,7 +329,7 @@ public sealed class SigV4TamperingTests
 
         Assert.Equal(Data, await ReadAllAsync(body));
         Assert.Equal(Data.Length, length);
-        Assert.Equal(Crc32Base64(Data), Assert.Single(((AwsChunkedStream)body).Checksums).Expected);
+        Assert.Equal(Crc32Base64(Data), Assert.Single(((IVerifiedBody)body).Checksums).Expected);
     }
 
     [Fact]

@@ -13,7 +13,7 @@ namespace Blueprint.Storage.Auth;
 /// streams through and hashed on the way; a chunk's signature is checked when its end is reached, the trailers and
 /// the digests before the end of the body is reported. Memory is one buffer, whatever the chunk size.
 /// </summary>
-internal sealed class AwsChunkedStream : Stream
+internal sealed class AwsChunkedStream : Stream, IVerifiedBody
 {
     private const int BufferSize = 16 * 1024;
     private const int MaxTrailerLines = 32;
@@ -96,10 +96,11 @@ internal sealed class AwsChunkedStream : Stream
 
     public override int Read(Span<byte> buffer)
     {
-        byte[] rented = ArrayPool<byte>.Shared.Rent(buffer.Length);
+        int count = Math.Min(buffer.Length, BufferSize);
+        byte[] rented = ArrayPool<byte>.Shared.Rent(count);
         try
         {
-            int n = Read(rented, 0, buffer.Length);
+            int n = Read(rented, 0, count);
             rented.AsSpan(0, n).CopyTo(buffer);
             return n;
         }

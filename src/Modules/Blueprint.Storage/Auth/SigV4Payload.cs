@@ -4,6 +4,16 @@ using Microsoft.AspNetCore.Http;
 
 namespace Blueprint.Storage.Auth;
 
+/// <summary>A body opened by <see cref="SigV4Payload.Open"/>: the checksums it was checked against.</summary>
+internal interface IVerifiedBody
+{
+    /// <summary>
+    /// The <c>x-amz-checksum-*</c> checksums of the body (from headers or trailers), each with the value the client
+    /// declared; once the stream has reported its end, every one of them held.
+    /// </summary>
+    IReadOnlyList<PayloadChecksum> Checksums { get; }
+}
+
 /// <summary>Opens a request's body as the client meant it, checked as it is read against what the request declares.</summary>
 internal static class SigV4Payload
 {
@@ -28,7 +38,8 @@ internal static class SigV4Payload
     /// </list>
     /// In every mode, a <c>Content-MD5</c> header, <c>x-amz-checksum-*</c> headers (crc32, crc32c, crc64nvme, sha1,
     /// sha256) and the checksum trailers named in <c>x-amz-trailer</c> are checked against the decoded bytes
-    /// (<c>BadDigest</c>); a body shorter than declared is <c>IncompleteBody</c>.
+    /// (<c>BadDigest</c>); a body shorter than declared is <c>IncompleteBody</c>. The stream is an
+    /// <see cref="IVerifiedBody"/>, for the checksums to be stored with the object.
     /// </summary>
     public static (Stream Body, long? Length) Open(HttpRequest request, SigV4Context? context)
     {

@@ -231,6 +231,18 @@ internal sealed class SigV4Verifier
             throw Error("X-Amz-Signature must be 64 hex digits.");
         }
 
+        // Whoever holds a presigned URL must not add what its signer did not sign (an x-amz-copy-source, an
+        // x-amz-acl, metadata...). The headers that only add checks of the body are allowed unsigned.
+        foreach (KeyValuePair<string, StringValues> header in request.Headers)
+        {
+            if (header.Key.StartsWith("x-amz-", StringComparison.OrdinalIgnoreCase)
+                && !IsCheckOnlyHeader(header.Key)
+                && !Array.Exists(headerNames, name => string.Equals(name, header.Key, StringComparison.OrdinalIgnoreCase)))
+            {
+                throw S3Exception.AccessDenied($"There were headers present in the request which were not signed: {header.Key.ToLowerInvariant()}");
+            }
+        }
+
         DateTimeOffset now = _time.GetUtcNow();
         if (time - now > _clockSkew)
         {
@@ -254,6 +266,14 @@ internal sealed class SigV4Verifier
             : SigV4.UnsignedPayload;
         return new SigV4Context(scope.AccessKey, key, scope.Scope, timestamp, time, signature.ToLowerInvariant(), contentSha256, isPresigned: true);
     }
+
+    private static bool IsCheckOnlyHeader(string name) =>
+        name.StartsWith("x-amz-checksum-", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("x-amz-content-sha256", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("x-amz-sdk-checksum-algorithm", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("x-amz-trailer", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("x-amz-decoded-content-length", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("x-amz-user-agent", StringComparison.OrdinalIgnoreCase);
 
     private static void Check(byte[] key, string timestamp, string scope, StringBuilder canonical, string signature)
     {

@@ -7,7 +7,7 @@ namespace Blueprint.Storage.Auth;
 /// A plain (not aws-chunked) body passed through as it is read, its digests checked and its length compared with the
 /// declared one when the end is reached: the failure is thrown instead of reporting the end.
 /// </summary>
-internal sealed class VerifyingStream : Stream
+internal sealed class VerifyingStream : Stream, IVerifiedBody
 {
     private readonly Stream _inner;
     private readonly long? _length;
