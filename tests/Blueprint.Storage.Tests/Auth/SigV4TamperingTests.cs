@@ -170,6 +170,36 @@ public sealed class SigV4TamperingTests
     }
 
     [Fact]
+    public void PresignWithASignedStreamingPayloadIsInvalidRequest()
+    {
+        HttpRequest request = PresignedGet();
+        request.Headers["x-amz-content-sha256"] = SigV4.StreamingSigned;
+
+        Assert.Equal("InvalidRequest", Refused(() => Verifier(ExampleTime).Verify(request)).Code);
+    }
+
+    [Fact]
+    public void SigV4aIsRefusedAsMalformed()
+    {
+        HttpRequest request = GetObjectWithRange();
+        request.Headers.Authorization = "AWS4-ECDSA-P256-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/s3/aws4_request, SignedHeaders=host, Signature=3045";
+
+        S3Exception e = Refused(() => Verifier(ExampleTime).Verify(request));
+
+        Assert.Equal("AuthorizationHeaderMalformed", e.Code);
+        Assert.Contains("AWS4-ECDSA-P256-SHA256", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SynchronousReadsOfAPlainBodyAreCheckedToo()
+    {
+        HttpRequest request = PutObject("Welcome to Amazon S4."u8.ToArray());
+        (Stream body, _) = SigV4Payload.Open(request, Verifier(ExampleTime).Verify(request));
+
+        Assert.Equal("XAmzContentSHA256Mismatch", Refused(() => body.CopyTo(Stream.Null)).Code);
+    }
+
+    [Fact]
     public void BothAuthorizationHeaderAndPresignIsInvalidArgument()
     {
         HttpRequest request = PresignedGet();

@@ -261,6 +261,11 @@ internal sealed class SigV4Verifier
 
         // A presigned URL's payload is unsigned; a hex x-amz-content-sha256 the client adds is still checked.
         string contentSha256 = request.Headers["x-amz-content-sha256"].ToString();
+        if (contentSha256 is SigV4.StreamingSigned or SigV4.StreamingSignedTrailer)
+        {
+            throw S3Exception.InvalidRequest("A presigned request cannot carry a signed aws-chunked payload; use UNSIGNED-PAYLOAD or STREAMING-UNSIGNED-PAYLOAD-TRAILER.");
+        }
+
         contentSha256 = SigV4.IsSha256Hex(contentSha256) ? contentSha256.ToLowerInvariant()
             : contentSha256 == SigV4.StreamingUnsignedTrailer ? contentSha256
             : SigV4.UnsignedPayload;
