@@ -11,6 +11,7 @@ using Blueprint.RateLimit;
 using Blueprint.Shortener;
 using Blueprint.Simulation;
 using Blueprint.Sql;
+using Blueprint.Storage;
 using Blueprint.Telemetry;
 
 namespace Blueprint.Node;
@@ -32,6 +33,7 @@ public static class BlueprintCatalog
             new NotifyModule(),
             new ChatModule(),
             new TelemetryModule(),
+            new StorageModule(),
         ],
         tools:
         [

@@ -1,10 +1,15 @@
 using System.Globalization;
+using Blueprint.Core.Clocks;
 using Blueprint.Hosting;
+using Blueprint.Storage.Cluster;
+using Blueprint.Storage.Local;
+using Blueprint.Storage.S3;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Blueprint.Storage;
 
@@ -43,16 +48,49 @@ public sealed class StorageModule : IBlueprintModule
     public IReadOnlyList<ModuleListener> Listeners { get; } = [S3Listener];
 
     /// <inheritdoc />
+    public IEnumerable<System.CommandLine.Command> CreateVerbs(ModuleCatalog catalog) => [StorageCommand.Create(catalog)];
+
+    /// <inheritdoc />
     public void AddServices(IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddValidatedOptions<StorageOptions>(StorageOptions.Section);
-        builder.Services.TryAddSingleton(TimeProvider.System);
+        var services = builder.Services;
+        services.AddValidatedOptions<StorageOptions>(StorageOptions.Section);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(provider => new LocalStore(
+            provider.GetRequiredService<DataDirectory>().For(ModuleName),
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetRequiredService<ILoggerFactory>().CreateLogger("Blueprint.Storage")));
+        services.AddSingleton<StorageKeys>();
+        services.AddSingleton(provider => new HybridLogicalClock(provider.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<StorageTopology>();
+        services.AddSingleton<PeerClient>();
+        services.AddSingleton<ReplicaPusher>();
+        services.AddSingleton<RepairQueue>();
+        services.AddHostedService(provider => provider.GetRequiredService<RepairQueue>());
+        services.AddSingleton<AntiEntropy>();
+        services.AddHostedService(provider => provider.GetRequiredService<AntiEntropy>());
+        services.AddSingleton<ObjectService>();
+        services.AddSingleton<ReplicaApi>();
+        services.AddSingleton<S3Api>();
+        services.AddHostedService<StorageMaintenance>();
+    }
+
+    /// <summary>
+    /// Every request on the S3 port is S3's (even <c>GET /</c>, ListBuckets), so the API takes that port's requests at
+    /// the front of the pipeline, before routing could hand one to another module's endpoint.
+    /// </summary>
+    public void UseFrontMiddleware(IApplicationBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var port = app.ApplicationServices.GetRequiredService<IOptions<StorageOptions>>().Value.S3Port;
+        var api = app.ApplicationServices.GetRequiredService<S3Api>();
+        app.Use(next => context => context.Connection.LocalPort == port ? api.HandleAsync(context) : next(context));
     }
 
     /// <inheritdoc />
-    public void MapEndpoints(IEndpointRouteBuilder endpoints)
-    {
-        ArgumentNullException.ThrowIfNull(endpoints);
-    }
+    public IEnumerable<ModuleEndpoint> DescribeEndpoints(IServiceProvider services) =>
+    [
+        new ModuleEndpoint("Access keys", "blueprint storage create-key", "aws configure set aws_access_key_id <key>; aws configure set aws_secret_access_key <secret>"),
+    ];
 }

@@ -13,7 +13,7 @@ namespace Blueprint.Storage.Auth;
 /// streams through and hashed on the way; a chunk's signature is checked when its end is reached, the trailers and
 /// the digests before the end of the body is reported. Memory is one buffer, whatever the chunk size.
 /// </summary>
-internal sealed class AwsChunkedStream : Stream, IVerifiedBody
+internal sealed class AwsChunkedStream : ReadOnlyStream, IVerifiedBody
 {
     private const int BufferSize = 16 * 1024;
     private const int MaxTrailerLines = 32;
@@ -73,19 +73,7 @@ internal sealed class AwsChunkedStream : Stream, IVerifiedBody
     /// <summary>The trailers as sent (names lowercase), once the end was read.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Trailers => _trailerValues;
 
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => _decoded;
-        set => throw new NotSupportedException();
-    }
+    protected override long Consumed => _decoded;
 
     public override int Read(byte[] buffer, int offset, int count)
     {
@@ -115,16 +103,6 @@ internal sealed class AwsChunkedStream : Stream, IVerifiedBody
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
         ReadCoreAsync(buffer, useAsync: true, cancellationToken);
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

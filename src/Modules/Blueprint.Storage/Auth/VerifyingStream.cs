@@ -7,7 +7,7 @@ namespace Blueprint.Storage.Auth;
 /// A plain (not aws-chunked) body passed through as it is read, its digests checked and its length compared with the
 /// declared one when the end is reached: the failure is thrown instead of reporting the end.
 /// </summary>
-internal sealed class VerifyingStream : Stream, IVerifiedBody
+internal sealed class VerifyingStream : ReadOnlyStream, IVerifiedBody
 {
     private readonly Stream _inner;
     private readonly long? _length;
@@ -26,19 +26,7 @@ internal sealed class VerifyingStream : Stream, IVerifiedBody
     /// <summary>The body's checksums with their declared values, once the end was read.</summary>
     public IReadOnlyList<PayloadChecksum> Checksums => _digests.Checksums;
 
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => _read;
-        set => throw new NotSupportedException();
-    }
+    protected override long Consumed => _read;
 
     public override int Read(byte[] buffer, int offset, int count)
     {
@@ -88,16 +76,6 @@ internal sealed class VerifyingStream : Stream, IVerifiedBody
 
         return After(buffer.Span[..n]);
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
