@@ -48,6 +48,43 @@ public sealed class StorageModule : IBlueprintModule
     public IReadOnlyList<ModuleListener> Listeners { get; } = [S3Listener];
 
     /// <inheritdoc />
+    public IReadOnlyList<ModuleFlag> Flags { get; } =
+    [
+        new("--storage-node-id", Key(nameof(StorageOptions.NodeId)), "This node's id among the storage nodes (default n1)."),
+        new("--storage-peers", Key(nameof(StorageOptions.Peers)), "The other storage nodes: id=http://host:s3port, separated by commas."),
+        new("--storage-cluster-secret", Key(nameof(StorageOptions.ClusterSecret)), "The secret storage peers present to each other (the same on every node; required with --storage-peers)."),
+        new("--storage-replicas", Key(nameof(StorageOptions.Replicas)), "N: copies of each object (default 3, at most the node count)."),
+        new("--storage-read-quorum", Key(nameof(StorageOptions.ReadQuorum)), "R: replicas a read waits for (default 2)."),
+        new("--storage-write-quorum", Key(nameof(StorageOptions.WriteQuorum)), "W: replicas a write waits for (default 2)."),
+        new("--storage-root-access-key", Key(nameof(StorageOptions.RootAccessKey)), "An S3 access key id accepted besides created keys (with --storage-root-secret-key)."),
+        new("--storage-root-secret-key", Key(nameof(StorageOptions.RootSecretKey)), "The secret of --storage-root-access-key."),
+    ];
+
+    /// <summary>
+    /// Every member runs a storage node with its own S3 port and the others as peers (ids n1, n2, …); the cluster secret
+    /// is made once per <c>cluster up</c> and given to every member.
+    /// </summary>
+    public ClusterMemberPlan? PlanClusterMember(ClusterMember member)
+    {
+        ArgumentNullException.ThrowIfNull(member);
+        static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
+        var port = member.Port(S3Listener, member.Index);
+        var peers = string.Join(',', Enumerable.Range(1, member.Count).Where(i => i != member.Index)
+            .Select(i => $"n{Text(i)}=http://{member.Host}:{Text(member.Port(S3Listener, i))}"));
+        List<string> arguments = ["--s3-port", Text(port), "--storage-node-id", $"n{Text(member.Index)}"];
+        if (member.Count > 1)
+        {
+            arguments.AddRange(["--storage-peers", peers, "--storage-cluster-secret", ClusterUpSecret.Value]);
+        }
+
+        return new ClusterMemberPlan(arguments, $"s3 http://{member.Host}:{Text(port)}", port);
+    }
+
+    private static readonly Lazy<string> ClusterUpSecret = new(() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24)));
+
+    private static string Key(string option) => $"{StorageOptions.Section}:{option}";
+
+    /// <inheritdoc />
     public IEnumerable<System.CommandLine.Command> CreateVerbs(ModuleCatalog catalog) => [StorageCommand.Create(catalog)];
 
     /// <inheritdoc />

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Blueprint.Core.Clocks;
 using Blueprint.Storage.Local;
 using Blueprint.Storage.S3;
@@ -291,9 +292,10 @@ internal sealed partial class ObjectService
     }
 
     /// <summary>
-    /// Writes bytes of a resolved object to <paramref name="destination"/> from the first holder that serves them. A copy
-    /// here that fails its checksum is dropped and fetched again from another replica; if bytes were already sent, the
-    /// failure propagates (the caller cuts the response short).
+    /// Writes bytes of a resolved object to <paramref name="destination"/> from its holders, this node first. A holder
+    /// that fails part way (a copy here failing its checksum, a peer going away) hands over to the next one at the byte
+    /// where it stopped, so the client gets every byte once and never a bad one; a copy here found corrupt is replaced
+    /// from another home replica in the background. Only when no holder can finish does the failure propagate.
     /// </summary>
     public async Task CopyToAsync(ResolvedObject resolved, long offset, long count, Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> destination, CancellationToken cancellationToken)
     {
@@ -304,6 +306,7 @@ internal sealed partial class ObjectService
             sent += bytes.Length;
         }
 
+        var record = resolved.Record;
         Exception? last = null;
         foreach (var holder in resolved.Holders)
         {
@@ -311,58 +314,60 @@ internal sealed partial class ObjectService
             {
                 if (holder == _topology.Self)
                 {
-                    var local = await _store.Meta.GetObjectAsync(resolved.Record.Bucket, resolved.Record.Key, cancellationToken).ConfigureAwait(false);
-                    if (local is null || local.Version != resolved.Record.Version || local.Writer != resolved.Record.Writer)
+                    var local = await _store.Meta.GetObjectAsync(record.Bucket, record.Key, cancellationToken).ConfigureAwait(false);
+                    if (local is null || local.Version != record.Version || local.Writer != record.Writer)
                     {
                         continue;
                     }
 
-                    await _store.CopyToAsync(local, offset, count, Counting, cancellationToken).ConfigureAwait(false);
+                    await _store.CopyToAsync(local, offset + sent, count - sent, Counting, cancellationToken).ConfigureAwait(false);
                     return;
                 }
 
-                using var response = await _peers.OpenAsync(holder, resolved.Record, offset, count, cancellationToken).ConfigureAwait(false);
+                using var response = await _peers.OpenAsync(holder, record, offset + sent, count - sent, cancellationToken).ConfigureAwait(false);
                 if (response is null)
                 {
                     continue;
                 }
 
+                var expected = count;
                 await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-                var buffer = new byte[64 * 1024];
-                int n;
-                while ((n = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+                var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+                try
                 {
-                    await Counting(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+                    int n;
+                    while ((n = await stream.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, count - sent)), cancellationToken).ConfigureAwait(false)) > 0)
+                    {
+                        await Counting(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+                    }
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
                 }
 
-                if (sent != count)
+                if (sent != expected)
                 {
-                    throw new IOException($"storage node {holder} sent {sent} of {count} bytes");
+                    throw new IOException($"storage node {holder} stopped after {sent} of {expected} bytes");
                 }
 
                 return;
             }
             catch (CorruptBlobException e) when (holder == _topology.Self)
             {
-                // This copy is bad: serve from another replica, and have the other home replicas send a good copy.
                 last = e;
-                foreach (var other in _topology.Home(resolved.Record.Bucket, resolved.Record.Key).Where(other => other != _topology.Self))
+                foreach (var other in _topology.Home(record.Bucket, record.Key).Where(other => other != _topology.Self))
                 {
-                    _repairs.Enqueue(new RepairJob(other, resolved.Record.Bucket, resolved.Record.Key, _topology.Self, Repair: true));
-                }
-
-                if (sent > 0)
-                {
-                    throw;
+                    _repairs.Enqueue(new RepairJob(other, record.Bucket, record.Key, _topology.Self, Repair: true));
                 }
             }
-            catch (Exception e) when (e is PeerUnavailableException or IOException or HttpRequestException && sent == 0)
+            catch (Exception e) when (e is PeerUnavailableException or IOException or HttpRequestException)
             {
                 last = e;
             }
         }
 
-        throw last as CorruptBlobException ?? new CorruptBlobException(Guid.Empty, $"no replica could serve {resolved.Record.Bucket}/{resolved.Record.Key}: {last?.Message ?? "none had the version"}");
+        throw last as CorruptBlobException ?? new CorruptBlobException(Guid.Empty, $"no replica could serve {record.Bucket}/{record.Key}: {last?.Message ?? "none had the version"}");
     }
 
     /// <summary>A stream of a resolved object's bytes (for copies), verified as read.</summary>

@@ -237,4 +237,5 @@ internal sealed record RecordWire(
 [JsonSerializable(typeof(RecordWire[]))]
 [JsonSerializable(typeof(string[]))]
 [JsonSerializable(typeof(ulong[]))]
+[JsonSerializable(typeof(ReplicaStatus))]
 internal sealed partial class RecordJson : JsonSerializerContext;

@@ -116,6 +116,12 @@ internal sealed class ReplicaApi
 
                 await WriteJsonAsync(response, entries.ToArray(), RecordJson.Default.RecordWireArray, cancellationToken).ConfigureAwait(false);
                 return;
+            case ("status", "GET"):
+                var status = new ReplicaStatus(
+                    _topology.Self, await _store.Meta.HintCountAsync(cancellationToken).ConfigureAwait(false), _antiEntropy.HandedOff,
+                    _antiEntropy.Pulled, _antiEntropy.Rounds, _repairs.Done, _repairs.Dropped, _store.CorruptReads);
+                await WriteJsonAsync(response, status, RecordJson.Default.ReplicaStatus, cancellationToken).ConfigureAwait(false);
+                return;
             default:
                 response.StatusCode = StatusCodes.Status404NotFound;
                 return;
@@ -196,3 +202,6 @@ internal sealed class ReplicaApi
         await JsonSerializer.SerializeAsync(response.Body, value, type, cancellationToken).ConfigureAwait(false);
     }
 }
+
+/// <summary>A node's replication counters (<c>GET /_blueprint/status</c>).</summary>
+internal sealed record ReplicaStatus(string Node, long Hints, long HandedOff, long Pulled, long AntiEntropyRounds, long Repairs, long RepairsDropped, long CorruptReads);
