@@ -26,7 +26,8 @@ internal sealed class S3Node : IAsyncDisposable
 
     public AmazonS3Client Client { get; }
 
-    public static async Task<S3Node> StartAsync(string? dataDir = null, IReadOnlyDictionary<string, string?>? settings = null, CancellationToken cancellationToken = default)
+    public static async Task<S3Node> StartAsync(
+        string? dataDir = null, IReadOnlyDictionary<string, string?>? settings = null, TimeProvider? time = null, CancellationToken cancellationToken = default)
     {
         var all = new Dictionary<string, string?>(TestNode.FreeListenerPorts(TestNode.RequireCatalog()))
         {
@@ -39,7 +40,7 @@ internal sealed class S3Node : IAsyncDisposable
             all[key] = value;
         }
 
-        return new S3Node(await TestNode.StartAsync(dataDir, all, cancellationToken));
+        return new S3Node(await TestNode.StartAsync(dataDir, all, time is null ? null : services => services.AddSingleton(time), cancellationToken));
     }
 
     public static AmazonS3Client CreateClient(int port, string accessKey, string secretKey) =>
