@@ -9,8 +9,11 @@ namespace Blueprint.Storage;
 /// Hourly (and once at start): aborts multipart uploads older than <see cref="StorageOptions.AbandonedUploadHours"/> and
 /// deletes blob files no row refers to (left by a crash between a blob's fsync and its row's commit).
 /// </summary>
-internal sealed partial class StorageMaintenance(LocalStore store, IOptions<StorageOptions> options, TimeProvider time, ILogger<StorageMaintenance> logger) : BackgroundService
+internal sealed partial class StorageMaintenance(LocalStore store, IOptions<StorageOptions> options, TimeProvider time, ILogger<StorageMaintenance> logger, StorageMetrics metrics) : BackgroundService
 {
+    /// <summary>The module's instruments, created with the node's start (they observe; nothing else holds them).</summary>
+    public StorageMetrics Metrics { get; } = metrics;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromHours(1), time);

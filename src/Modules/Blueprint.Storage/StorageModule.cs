@@ -110,6 +110,7 @@ public sealed class StorageModule : IBlueprintModule
         services.AddSingleton<ObjectService>();
         services.AddSingleton<ReplicaApi>();
         services.AddSingleton<S3Api>();
+        services.AddSingleton<StorageMetrics>();
         services.AddHostedService<StorageMaintenance>();
     }
 
@@ -120,9 +121,10 @@ public sealed class StorageModule : IBlueprintModule
     public void UseFrontMiddleware(IApplicationBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        var port = app.ApplicationServices.GetRequiredService<IOptions<StorageOptions>>().Value.S3Port;
-        var api = app.ApplicationServices.GetRequiredService<S3Api>();
-        app.Use(next => context => context.Connection.LocalPort == port ? api.HandleAsync(context) : next(context));
+        // Resolved at the first request, not while the node is composed: invalid options are reported by the start's validation.
+        var services = app.ApplicationServices;
+        var api = new Lazy<(int Port, S3Api Api)>(() => (services.GetRequiredService<IOptions<StorageOptions>>().Value.S3Port, services.GetRequiredService<S3Api>()));
+        app.Use(next => context => context.Connection.LocalPort == api.Value.Port ? api.Value.Api.HandleAsync(context) : next(context));
     }
 
     /// <inheritdoc />

@@ -52,11 +52,12 @@ public sealed partial class LocalCluster : IAsyncDisposable
         var firstRespPort = FreePorts.Block(Blueprint.Hosting.ClusterMember.PortStride * nodes);
         var firstOtlpGrpcPort = FreePorts.Block(Blueprint.Hosting.ClusterMember.PortStride * nodes);
         var firstOtlpHttpPort = FreePorts.Block(Blueprint.Hosting.ClusterMember.PortStride * nodes);
+        var firstS3Port = FreePorts.Block(Blueprint.Hosting.ClusterMember.PortStride * nodes);
         var process = NodeProcess.Start(
             [
                 "cluster", "up", "--nodes", Text(nodes), "--etcd-port", Text(firstEtcdPort), "--http-port", Text(firstHttpPort), "--data-dir", directory.Path,
                 "--kafka-port", Text(firstKafkaPort), "--log-raft-port", Text(firstLogRaftPort), "--resp-port", Text(firstRespPort),
-                "--otlp-grpc-port", Text(firstOtlpGrpcPort), "--otlp-http-port", Text(firstOtlpHttpPort),
+                "--otlp-grpc-port", Text(firstOtlpGrpcPort), "--otlp-http-port", Text(firstOtlpHttpPort), "--s3-port", Text(firstS3Port),
             ],
             directory.Path,
 
