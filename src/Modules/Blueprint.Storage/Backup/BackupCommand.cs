@@ -24,12 +24,12 @@ internal static class BackupCommand
         var to = new Option<string>("--to") { Description = "A directory, or s3://BUCKET on --to-endpoint." };
         var prefix = new Option<string>("--prefix") { Description = "Back up only the keys that begin with this." };
         var toEndpoint = new Option<string>("--to-endpoint") { Description = "The S3 endpoint of --to s3://BUCKET (default: --endpoint)." };
-        var common = new CommonOptions(command, "to");
         command.Options.Add(endpoint);
         command.Options.Add(bucket);
         command.Options.Add(to);
         command.Options.Add(prefix);
         command.Options.Add(toEndpoint);
+        var common = new CommonOptions(command, "to");
         command.SetAction((parse, cancellationToken) => RunAsync(parse.InvocationConfiguration.Error, async () =>
         {
             var output = parse.InvocationConfiguration.Output;
@@ -69,11 +69,11 @@ internal static class BackupCommand
         var endpoint = new Option<string>("--endpoint") { Description = "The S3 endpoint to restore into." };
         var bucket = new Option<string>("--bucket") { Description = "The bucket to restore into (created if missing)." };
         var fromEndpoint = new Option<string>("--from-endpoint") { Description = "The S3 endpoint of --from s3://BUCKET (default: --endpoint)." };
-        var common = new CommonOptions(command, "from");
         command.Options.Add(from);
         command.Options.Add(endpoint);
         command.Options.Add(bucket);
         command.Options.Add(fromEndpoint);
+        var common = new CommonOptions(command, "from");
         command.SetAction((parse, cancellationToken) => RunAsync(parse.InvocationConfiguration.Error, async () =>
         {
             var output = parse.InvocationConfiguration.Output;
@@ -134,7 +134,7 @@ internal static class BackupCommand
         }
         catch (BackupIntegrityException e)
         {
-            (message, code) = ($"the backup failed its check, nothing was restored: {e.Message}", Failed);
+            (message, code) = (e.Message, Failed);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {

@@ -95,13 +95,13 @@ internal sealed class BucketTransfer(TransferOptions options, TextWriter output)
             var path = BackupDirectory.ObjectPath(directory, entry.Key);
             if (!File.Exists(path))
             {
-                throw new BackupIntegrityException($"{entry.Key}: the backup has no file for it");
+                throw new BackupIntegrityException($"restore refused, nothing was restored: {entry.Key}: the backup has no file for it");
             }
 
             var (sha256, length) = await BackupDirectory.HashFileAsync(path, cancellationToken).ConfigureAwait(false);
             if (length != entry.Size || !string.Equals(sha256, entry.Sha256, StringComparison.OrdinalIgnoreCase))
             {
-                throw new BackupIntegrityException($"{entry.Key}: the file does not match the manifest (sha256 {sha256}, {length.ToString(CultureInfo.InvariantCulture)} bytes; the manifest says {entry.Sha256}, {entry.Size.ToString(CultureInfo.InvariantCulture)} bytes)");
+                throw new BackupIntegrityException($"restore refused, nothing was restored: {entry.Key}: the file does not match the manifest (sha256 {sha256}, {length.ToString(CultureInfo.InvariantCulture)} bytes; the manifest says {entry.Sha256}, {entry.Size.ToString(CultureInfo.InvariantCulture)} bytes)");
             }
         }
 

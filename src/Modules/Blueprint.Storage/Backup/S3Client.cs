@@ -24,6 +24,9 @@ internal sealed class S3ClientException(string code, int status, string message)
     public int Status { get; } = status;
 }
 
+/// <summary>Bytes that did not arrive as announced (short, or not matching the ETag's MD5): retried like a broken connection.</summary>
+internal sealed class TransferCheckException(string message) : IOException(message);
+
 /// <summary>An endpoint that could not be reached, or kept failing, after the retries.</summary>
 internal sealed class S3UnreachableException(string message, Exception? inner) : Exception(message, inner);
 
@@ -44,23 +47,23 @@ internal sealed class S3Client : IDisposable
     private readonly TimeSpan _timeout;
     private readonly int _attempts;
 
-    public S3Client(Uri endpoint, string accessKey, string secretKey, string region, TimeSpan timeout, int attempts = 5, TimeProvider? time = null)
+    public S3Client(Uri endpoint, string accessKey, string secretKey, string region, TimeSpan timeout, int attempts = 5, HttpMessageHandler? handler = null)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         Endpoint = endpoint;
-        _signer = new S3Signer(accessKey, secretKey, region, time ?? TimeProvider.System);
+        _signer = new S3Signer(accessKey, secretKey, region, TimeProvider.System);
         _timeout = timeout;
         _attempts = Math.Max(1, attempts);
-        _http = new HttpClient(new SocketsHttpHandler
-        {
-            ConnectTimeout = timeout < TimeSpan.FromSeconds(10) ? timeout : TimeSpan.FromSeconds(10),
-            AutomaticDecompression = DecompressionMethods.None,
-            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
-        })
-        {
-            Timeout = Timeout.InfiniteTimeSpan,
-        };
+        _http = new HttpClient(handler ?? Handler(timeout)) { Timeout = Timeout.InfiniteTimeSpan };
     }
+
+    /// <summary>The handler of a client: connections time out with the calls (at most 10 s), bodies are taken as they are.</summary>
+    public static SocketsHttpHandler Handler(TimeSpan timeout) => new()
+    {
+        ConnectTimeout = timeout < TimeSpan.FromSeconds(10) ? timeout : TimeSpan.FromSeconds(10),
+        AutomaticDecompression = DecompressionMethods.None,
+        PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+    };
 
     public Uri Endpoint { get; }
 
@@ -141,14 +144,14 @@ internal sealed class S3Client : IDisposable
 
             if (expected is { } length && length != written)
             {
-                throw new IOException($"{key}: the GET ended after {written} of {length} bytes");
+                throw new TransferCheckException($"{key}: the GET ended after {written} of {length} bytes");
             }
 
             var plain = etag.Trim('"');
             if (plain.Length == 32 && !plain.Contains('-', StringComparison.Ordinal)
                 && !string.Equals(Convert.ToHexStringLower(md5.GetHashAndReset()), plain, StringComparison.OrdinalIgnoreCase))
             {
-                throw new IOException($"{key}: the bytes received do not match the ETag's MD5 {etag}");
+                throw new TransferCheckException($"{key}: the bytes received do not match the ETag's MD5 {etag}");
             }
 
             return new S3Download(written, etag, ReadHeaders(response), Convert.ToHexStringLower(sha256.GetHashAndReset()));
@@ -283,7 +286,6 @@ internal sealed class S3Client : IDisposable
     {
         for (var attempt = 1; ; attempt++)
         {
-            Exception failure;
             using (var guard = new TimeoutGuard(_timeout, cancellationToken))
             {
                 try
@@ -316,12 +318,15 @@ internal sealed class S3Client : IDisposable
                     {
                         throw error;
                     }
-
-                    failure = error;
                 }
                 catch (Exception e) when (e is HttpRequestException or IOException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
                 {
-                    failure = e is OperationCanceledException ? new TimeoutException($"no progress in {_timeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s") : e;
+                    var failure = e is OperationCanceledException ? new TimeoutException($"no progress in {_timeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s") : e;
+                    if (attempt >= _attempts && e is TransferCheckException)
+                    {
+                        throw new BackupIntegrityException($"{e.Message} ({attempt.ToString(CultureInfo.InvariantCulture)} attempts)");
+                    }
+
                     if (attempt >= _attempts)
                     {
                         throw new S3UnreachableException($"{Endpoint.GetLeftPart(UriPartial.Authority)}: {failure.Message}", failure);
@@ -329,7 +334,6 @@ internal sealed class S3Client : IDisposable
                 }
             }
 
-            _ = failure;
             var delay = TimeSpan.FromMilliseconds((200 << Math.Min(attempt - 1, 6)) + Random.Shared.Next(100));
             await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
         }
