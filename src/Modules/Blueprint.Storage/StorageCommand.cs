@@ -1,11 +1,15 @@
 using System.CommandLine;
 using Blueprint.Hosting;
+using Blueprint.Storage.Backup;
 using Blueprint.Storage.Local;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Blueprint.Storage;
 
-/// <summary><c>blueprint storage create-key|list-keys|delete-key [--data-dir DIR]</c>: the S3 access keys of the node that uses that data directory (works while it runs).</summary>
+/// <summary>
+/// <c>blueprint storage create-key|list-keys|delete-key [--data-dir DIR]</c>: the S3 access keys of the node that uses
+/// that data directory (works while it runs); <c>backup</c> and <c>restore</c> of a bucket (see <see cref="BackupCommand"/>).
+/// </summary>
 internal static class StorageCommand
 {
     public static Command Create(ModuleCatalog catalog)
@@ -55,6 +59,8 @@ internal static class StorageCommand
             return StartupFailure.ExitCode;
         }));
         storage.Subcommands.Add(deleteKey);
+        storage.Subcommands.Add(BackupCommand.CreateBackup());
+        storage.Subcommands.Add(BackupCommand.CreateRestore());
         return storage;
     }
 
