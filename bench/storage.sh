@@ -16,6 +16,8 @@
 #   GET 3 nodes      the same against the cluster, requests spread over the three nodes
 # Each GET row reads the same number of distinct objects (the fewest any PUT row of that size wrote), cycling over
 # them; every body is read to its end and its length checked. Everything is in the page cache by then on every side.
+# Nothing is deleted between rows (deleting 10^5 small files keeps the journal busy into the next row); each row starts
+# after a sync. The work directory (a few GB with the defaults) is removed at exit.
 # Reported per row: ops/s, MB/s of payload (10^6 bytes), p50 / p99 latency (ms, from the request's start to its last
 # byte), and the ratios Blueprint / floor: MB/s against "PUT floor" (file + fsync) and "GET nginx" (above 1 is
 # better), p99 likewise (below 1 is better); PUT rows also give the MB/s ratio against "PUT floor + dir".
@@ -151,6 +153,7 @@ results="$work/results.jsonl" # one line per row: {"size","op","side","result"}
 row() {
   local size=$1 op=$2 side=$3 line
   shift 3
+  sync # the previous row's dirty pages (the nodes' checkpoints, deletes) do not spill into this one
   if ! line=$(timeout $((seconds + warmup + 600)) dotnet "$load_dll" "$@" --size "$size" --concurrency "$conc" \
     --seconds "$seconds" --warmup "$warmup" 2>"$work/load.err"); then
     line=$(python3 -c 'import json,sys; print(json.dumps({"errors":1,"first_error":sys.argv[1],"objects":0}))' "$(tail -3 "$work/load.err" | tr '\n' ' ')")
@@ -177,7 +180,6 @@ for size in ${sizes//,/ }; do
   mkdir -p "$floor/dir-$size"
   n_floor=$(row "$size" PUT "floor" file --dir "$floor/files" --prefix "$prefix" --dir-fsync 0) || n_floor=0
   row "$size" PUT "floor + dir" file --dir "$floor/dir-$size" --prefix "$prefix" --dir-fsync 1 >/dev/null || true
-  rm -rf "$floor/dir-$size"
   create=(--create-bucket 1) # PUT /bench first; "already exists" is fine
   n_one=$(row "$size" PUT "1 node" put --targets "$one_url" --prefix "$prefix" "${signed[@]}" "${create[@]}") || n_one=0
   n_three=$(row "$size" PUT "3 nodes" put --targets "$three_urls" --prefix "$prefix" "${signed[@]}" "${create[@]}") || n_three=0
@@ -192,8 +194,6 @@ for size in ${sizes//,/ }; do
   [ "$n_floor" = 0 ] || row "$size" GET "nginx" get --targets "http://127.0.0.1:$nginx_port" --prefix "$prefix" --objects "$objects" >/dev/null || true
   [ "$n_one" = 0 ] || row "$size" GET "1 node" get --targets "$one_url" --prefix "$prefix" --objects "$objects" "${signed[@]}" >/dev/null || true
   [ "$n_three" = 0 ] || row "$size" GET "3 nodes" get --targets "$three_urls" --prefix "$prefix" --objects "$objects" "${signed[@]}" >/dev/null || true
-  # The 64 MiB rows write gigabytes; the floor's files of a size are not needed after its GET row.
-  rm -f "$floor/files/$prefix"*
 done
 
 echo "# load after: $(uptime)" >&2
