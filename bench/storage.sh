@@ -23,7 +23,8 @@
 # better), p99 likewise (below 1 is better); PUT rows also give the MB/s ratio against "PUT floor + dir".
 # Goals: 1-node GET >= 0.8x nginx, 1-node PUT >= 0.8x the fsync floor.
 # Any failed request fails the run after the table. Installs nginx with apt-get when missing; builds the node and the
-# load tool (Release) before measuring. About 6 minutes with the defaults on 2 cores; --quick about 1 minute.
+# load tool (Release) before measuring. About 4–5 minutes with the defaults on 2 cores, --quick under 2 minutes (builds
+# not counted).
 # Usage: bench/storage.sh [--quick]   (env: SECONDS_PER_ROW=6, WARMUP_SECONDS=2, SIZES=4096,1048576,67108864,
 #                                      CONCURRENCY=  (default 8 up to 64 KiB, 4 up to 8 MiB, 2 above))
 set -euo pipefail
