@@ -207,7 +207,28 @@ public sealed class ReplicationTests
         await two.DeleteObjectAsync("shared", "k/07", Token);
         var gone = await Assert.ThrowsAnyAsync<AmazonS3Exception>(() => one.GetObjectAsync("shared", "k/07", Token));
         Assert.Equal("NoSuchKey", gone.ErrorCode);
-        Assert.Equal(29, (await one.ListObjectsV2Async(new ListObjectsV2Request { BucketName = "shared" }, Token)).KeyCount);
+        Assert.Equal(29, (await one.ListObjectsV2Async(new ListObjectsV2Request { BucketName = "shared", Prefix = "k/" }, Token)).KeyCount);
+
+        // An object above the node's general request-body limit (1 MiB) reaches every replica.
+        var large = AwsSdkTests.RandomBytes(2_500_000, seed: 9);
+        await one.PutObjectAsync(new PutObjectRequest { BucketName = "shared", Key = "large", InputStream = new MemoryStream(large) }, Token);
+        var largeETag = $"\"{Convert.ToHexStringLower(AwsSdkTests.Md5(large))}\"";
+        await Eventually.TrueAsync(async () =>
+        {
+            for (var node = 1; node <= 3; node++)
+            {
+                if (await cluster.LocalETagAsync(node, "shared", "large", Token) != largeETag)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }, Converge, () => "the large object on all three nodes", Token);
+        using (var got = await three.GetObjectAsync("shared", "large", Token))
+        {
+            Assert.Equal(large, await AwsSdkTests.ReadAllAsync(got.ResponseStream));
+        }
 
         // A multipart upload made through one node is readable through another.
         var parts = new[] { AwsSdkTests.RandomBytes(70_000, 1), AwsSdkTests.RandomBytes(5_000, 2) };

@@ -91,6 +91,37 @@ public sealed class LocalStoreTests
     }
 
     [Fact]
+    public async Task Concurrent_writes_share_commits_and_a_failing_one_takes_no_other_with_it()
+    {
+        using var directory = new TempDirectory();
+        using (var store = Open(directory.Path, new FakeTimeProvider()))
+        {
+            await store.Meta.CreateBucketAsync("b", store.Now(), Token);
+            var writes = Enumerable.Range(0, 200).Select(async i =>
+            {
+                var record = await SpoolAsync(store, i % 5 == 0 ? "missing" : "b", $"k{i:D3}", System.Text.Encoding.UTF8.GetBytes($"v{i}"), version: 1, writer: "n1");
+                try
+                {
+                    return await store.ApplyAsync(record, requireBucket: true, Token) ? "applied" : "stale";
+                }
+                catch (S3Exception e)
+                {
+                    return e.Code;
+                }
+            }).ToList();
+            var outcomes = await Task.WhenAll(writes);
+            Assert.Equal(160, outcomes.Count(outcome => outcome == "applied"));
+            Assert.Equal(40, outcomes.Count(outcome => outcome == "NoSuchBucket"));
+        }
+
+        using var reopened = Open(directory.Path, new FakeTimeProvider()); // what was acknowledged is on disk
+        var kept = await reopened.Meta.ListObjectsAsync("b", "", "", 1000, withTombstones: false, Token);
+        Assert.Equal(Enumerable.Range(0, 200).Where(i => i % 5 != 0).Select(i => $"k{i:D3}"), kept.Select(record => record.Key));
+        Assert.Null(await reopened.Meta.BucketCreatedAsync("missing", Token));
+        Assert.Equal("v7", await ReadAsync(reopened, "b", "k007"));
+    }
+
+    [Fact]
     public async Task The_sweep_deletes_blobs_no_row_refers_to_and_keeps_the_rest()
     {
         using var directory = new TempDirectory();

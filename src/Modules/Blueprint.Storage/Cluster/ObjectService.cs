@@ -256,7 +256,7 @@ internal sealed partial class ObjectService
         if (home.Length == 1 && home[0] == _topology.Self)
         {
             var only = await _store.Meta.GetObjectAsync(bucket, key, cancellationToken).ConfigureAwait(false);
-            return only is null || only.Deleted ? null : new ResolvedObject(only, [_topology.Self]);
+            return only is null || only.Deleted ? null : new ResolvedObject(only, [_topology.Self]) { Local = only };
         }
 
         var asks = home.Select(node => (Node: node, Answer: AskAsync(node, bucket, key, cancellationToken))).ToList();
@@ -288,7 +288,8 @@ internal sealed partial class ObjectService
         _clock.Observe(newest.Version);
         var holders = answered.Where(answer => answer.Record is { } record && record.Version == newest.Version && record.Writer == newest.Writer).Select(answer => answer.Node).ToList();
         holders.Sort((a, b) => (b == _topology.Self).CompareTo(a == _topology.Self));
-        return new ResolvedObject(newest, holders);
+        var local = answered.FirstOrDefault(answer => answer.Node == _topology.Self).Record;
+        return new ResolvedObject(newest, holders) { Local = local is not null && local.Version == newest.Version && local.Writer == newest.Writer ? local : null };
     }
 
     /// <summary>
@@ -314,7 +315,7 @@ internal sealed partial class ObjectService
             {
                 if (holder == _topology.Self)
                 {
-                    var local = await _store.Meta.GetObjectAsync(record.Bucket, record.Key, cancellationToken).ConfigureAwait(false);
+                    var local = resolved.Local ?? await _store.Meta.GetObjectAsync(record.Bucket, record.Key, cancellationToken).ConfigureAwait(false);
                     if (local is null || local.Version != record.Version || local.Writer != record.Writer)
                     {
                         continue;
@@ -572,7 +573,11 @@ internal sealed partial class ObjectService
 }
 
 /// <summary>An object's newest version and the replicas that have it (this node first).</summary>
-internal sealed record ResolvedObject(ObjectRecord Record, IReadOnlyList<string> Holders);
+internal sealed record ResolvedObject(ObjectRecord Record, IReadOnlyList<string> Holders)
+{
+    /// <summary>This node's row of that version when the resolve read it (its inline bytes included), so a read does not look it up again.</summary>
+    public ObjectRecord? Local { get; init; }
+}
 
 /// <summary>Orders (version, writer) pairs as last-writer-wins does.</summary>
 internal sealed class VersionComparer : IComparer<(long Version, string Writer)>

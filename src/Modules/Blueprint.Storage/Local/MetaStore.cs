@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text.Json;
+using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 
 namespace Blueprint.Storage.Local;
@@ -12,8 +13,12 @@ namespace Blueprint.Storage.Local;
 /// </summary>
 internal sealed class MetaStore : IDisposable
 {
+    /// <summary>The most writes one commit takes.</summary>
+    private const int MaxGroup = 256;
+
     private readonly string _connectionString;
-    private readonly SemaphoreSlim _writer = new(1, 1);
+    private readonly Channel<PendingWrite> _writes = Channel.CreateBounded<PendingWrite>(new BoundedChannelOptions(4096) { SingleReader = true });
+    private Task _writer = Task.CompletedTask;
 
     private MetaStore(string connectionString) => _connectionString = connectionString;
 
@@ -43,10 +48,16 @@ internal sealed class MetaStore : IDisposable
                 modified INTEGER NOT NULL, segments BLOB NOT NULL, PRIMARY KEY (upload_id, part_number)) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS access_keys (access_key TEXT PRIMARY KEY, secret TEXT NOT NULL, created INTEGER NOT NULL) WITHOUT ROWID;
             """);
+        store._writer = Task.Run(store.WriteLoopAsync);
         return store;
     }
 
-    public void Dispose() => _writer.Dispose();
+    /// <summary>Stops taking writes and waits for those queued to commit.</summary>
+    public void Dispose()
+    {
+        _writes.Writer.TryComplete();
+        _writer.Wait(TimeSpan.FromSeconds(30));
+    }
 
     // ---- buckets
 
@@ -57,7 +68,6 @@ internal sealed class MetaStore : IDisposable
     public async Task<bool> DeleteBucketAsync(string name, CancellationToken cancellationToken) =>
         await WriteAsync(async connection =>
         {
-            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             if (await ScalarAsync(connection, "SELECT EXISTS (SELECT 1 FROM objects WHERE bucket = $b AND deleted = 0) OR EXISTS (SELECT 1 FROM uploads WHERE bucket = $b)", cancellationToken, ("$b", name)).ConfigureAwait(false) is long and not 0)
             {
                 throw S3.S3Exception.BucketNotEmpty(name);
@@ -65,7 +75,6 @@ internal sealed class MetaStore : IDisposable
 
             var deleted = await ExecuteAsync(connection, "DELETE FROM buckets WHERE name = $b", cancellationToken, ("$b", name)).ConfigureAwait(false) == 1;
             await ExecuteAsync(connection, "DELETE FROM objects WHERE bucket = $b", cancellationToken, ("$b", name)).ConfigureAwait(false);
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             return deleted;
         }, cancellationToken).ConfigureAwait(false);
 
@@ -103,7 +112,6 @@ internal sealed class MetaStore : IDisposable
     public async Task<(bool Applied, IReadOnlyList<Segment> Unreferenced)> ApplyObjectAsync(ObjectRecord record, bool requireBucket, bool replaceEqual, CancellationToken cancellationToken) =>
         await WriteAsync(async connection =>
         {
-            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             if (requireBucket)
             {
                 if (await ScalarAsync(connection, "SELECT 1 FROM buckets WHERE name = $b", cancellationToken, ("$b", record.Bucket)).ConfigureAwait(false) is null)
@@ -136,7 +144,6 @@ internal sealed class MetaStore : IDisposable
                 INSERT OR REPLACE INTO objects (bucket, key, size, etag, headers, modified, inline, segments, version, writer, deleted)
                 VALUES ($b, $k, $s, $e, $h, $m, $i, $g, $v, $w, $d)
                 """, cancellationToken, RecordParameters(record)).ConfigureAwait(false);
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             return (true, (IReadOnlyList<Segment>)unreferenced);
         }, cancellationToken).ConfigureAwait(false);
 
@@ -179,7 +186,6 @@ internal sealed class MetaStore : IDisposable
     public async Task<IReadOnlyList<Segment>> AddHintAsync(string target, ObjectRecord record, CancellationToken cancellationToken) =>
         await WriteAsync(async connection =>
         {
-            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             List<Segment> unreferenced = [];
             await using (var command = Command(connection, "SELECT version, writer, segments FROM hinted WHERE target = $t AND bucket = $b AND key = $k", ("$t", target), ("$b", record.Bucket), ("$k", record.Key)))
             await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
@@ -199,7 +205,6 @@ internal sealed class MetaStore : IDisposable
                 INSERT OR REPLACE INTO hinted (target, bucket, key, size, etag, headers, modified, inline, segments, version, writer, deleted)
                 VALUES ($t, $b, $k, $s, $e, $h, $m, $i, $g, $v, $w, $d)
                 """, cancellationToken, [("$t", target), .. RecordParameters(record)]).ConfigureAwait(false);
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             return (IReadOnlyList<Segment>)unreferenced;
         }, cancellationToken).ConfigureAwait(false);
 
@@ -222,7 +227,6 @@ internal sealed class MetaStore : IDisposable
     public async Task<IReadOnlyList<Segment>?> RemoveHintAsync(string target, ObjectRecord record, CancellationToken cancellationToken) =>
         await WriteAsync(async connection =>
         {
-            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             var old = await ScalarAsync(connection, "SELECT segments FROM hinted WHERE target = $t AND bucket = $b AND key = $k AND version = $v AND writer = $w", cancellationToken,
                 ("$t", target), ("$b", record.Bucket), ("$k", record.Key), ("$v", record.Version), ("$w", record.Writer)).ConfigureAwait(false) as byte[];
             if (old is null)
@@ -231,7 +235,6 @@ internal sealed class MetaStore : IDisposable
             }
 
             await ExecuteAsync(connection, "DELETE FROM hinted WHERE target = $t AND bucket = $b AND key = $k", cancellationToken, ("$t", target), ("$b", record.Bucket), ("$k", record.Key)).ConfigureAwait(false);
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             return (IReadOnlyList<Segment>?)[.. DecodeSegments(old).Where(segment => segment.Blob != Guid.Empty)];
         }, cancellationToken).ConfigureAwait(false);
 
@@ -284,7 +287,6 @@ internal sealed class MetaStore : IDisposable
     public async Task<IReadOnlyList<Segment>> PutPartAsync(string uploadId, PartRecord part, CancellationToken cancellationToken) =>
         await WriteAsync(async connection =>
         {
-            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             if (await ScalarAsync(connection, "SELECT 1 FROM uploads WHERE upload_id = $u", cancellationToken, ("$u", uploadId)).ConfigureAwait(false) is null)
             {
                 throw S3.S3Exception.NoSuchUpload(uploadId);
@@ -293,7 +295,6 @@ internal sealed class MetaStore : IDisposable
             var old = await ScalarAsync(connection, "SELECT segments FROM parts WHERE upload_id = $u AND part_number = $n", cancellationToken, ("$u", uploadId), ("$n", part.Number)).ConfigureAwait(false) as byte[];
             await ExecuteAsync(connection, "INSERT OR REPLACE INTO parts (upload_id, part_number, size, etag, modified, segments) VALUES ($u, $n, $s, $e, $m, $g)", cancellationToken,
                 ("$u", uploadId), ("$n", part.Number), ("$s", part.Size), ("$e", part.ETag), ("$m", part.Modified.ToUnixTimeMilliseconds()), ("$g", EncodeSegments(part.Segments))).ConfigureAwait(false);
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             return old is null ? (IReadOnlyList<Segment>)[] : DecodeSegments(old);
         }, cancellationToken).ConfigureAwait(false);
 
@@ -318,7 +319,6 @@ internal sealed class MetaStore : IDisposable
     public async Task<IReadOnlyList<Segment>> CompleteUploadAsync(string uploadId, IReadOnlySet<int> usedParts, CancellationToken cancellationToken) =>
         await WriteAsync(async connection =>
         {
-            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             if (await ScalarAsync(connection, "SELECT 1 FROM uploads WHERE upload_id = $u", cancellationToken, ("$u", uploadId)).ConfigureAwait(false) is null)
             {
                 throw S3.S3Exception.NoSuchUpload(uploadId);
@@ -339,7 +339,6 @@ internal sealed class MetaStore : IDisposable
 
             await ExecuteAsync(connection, "DELETE FROM parts WHERE upload_id = $u", cancellationToken, ("$u", uploadId)).ConfigureAwait(false);
             await ExecuteAsync(connection, "DELETE FROM uploads WHERE upload_id = $u", cancellationToken, ("$u", uploadId)).ConfigureAwait(false);
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             return (IReadOnlyList<Segment>)unused;
         }, cancellationToken).ConfigureAwait(false);
 
@@ -347,7 +346,6 @@ internal sealed class MetaStore : IDisposable
     public async Task<IReadOnlyList<Segment>?> AbortUploadAsync(string uploadId, CancellationToken cancellationToken) =>
         await WriteAsync(async connection =>
         {
-            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             if (await ScalarAsync(connection, "SELECT 1 FROM uploads WHERE upload_id = $u", cancellationToken, ("$u", uploadId)).ConfigureAwait(false) is null)
             {
                 return null;
@@ -365,7 +363,6 @@ internal sealed class MetaStore : IDisposable
 
             await ExecuteAsync(connection, "DELETE FROM parts WHERE upload_id = $u", cancellationToken, ("$u", uploadId)).ConfigureAwait(false);
             await ExecuteAsync(connection, "DELETE FROM uploads WHERE upload_id = $u", cancellationToken, ("$u", uploadId)).ConfigureAwait(false);
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             return (IReadOnlyList<Segment>?)segments;
         }, cancellationToken).ConfigureAwait(false);
 
@@ -507,26 +504,130 @@ internal sealed class MetaStore : IDisposable
         Deleted = reader.GetInt64(9) != 0,
     };
 
+    /// <summary>A pooled connection for reads (no transaction; WAL lets them run beside the writer).</summary>
     private SqliteConnection Connect()
     {
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
-        Execute(connection, "PRAGMA synchronous = FULL; PRAGMA busy_timeout = 30000;");
         return connection;
     }
 
+    /// <summary>
+    /// Queues a write for the writer, which runs writes one after another in a shared transaction, each in a savepoint
+    /// of its own (a write that throws is rolled back alone), and commits them together: one fsync for all the writes
+    /// that arrived while the previous commit ran (group commit). The task completes once its commit is durable.
+    /// </summary>
     private async Task<T> WriteAsync<T>(Func<SqliteConnection, Task<T>> write, CancellationToken cancellationToken)
     {
-        await _writer.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        var pending = new PendingWrite<T>(write, cancellationToken);
+        await _writes.Writer.WriteAsync(pending, cancellationToken).ConfigureAwait(false);
+        return await pending.Done.Task.ConfigureAwait(false);
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        using var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        Execute(connection, "PRAGMA synchronous = FULL;");
+        var group = new List<PendingWrite>(MaxGroup);
+        while (await _writes.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            await using var connection = Connect();
-            return await write(connection).ConfigureAwait(false);
+            while (group.Count < MaxGroup && _writes.Reader.TryRead(out var next))
+            {
+                group.Add(next);
+            }
+
+            try
+            {
+                Execute(connection, "BEGIN IMMEDIATE");
+                foreach (var write in group)
+                {
+                    Execute(connection, "SAVEPOINT one");
+                    if (await write.RunAsync(connection).ConfigureAwait(false))
+                    {
+                        Execute(connection, "RELEASE one");
+                    }
+                    else
+                    {
+                        Execute(connection, "ROLLBACK TO one; RELEASE one");
+                    }
+                }
+
+                Execute(connection, "COMMIT");
+                foreach (var write in group)
+                {
+                    write.Complete();
+                }
+            }
+            catch (SqliteException e)
+            {
+                try
+                {
+                    Execute(connection, "ROLLBACK");
+                }
+                catch (SqliteException)
+                {
+                    // No transaction was open (BEGIN failed).
+                }
+
+                foreach (var write in group)
+                {
+                    write.Fail(e);
+                }
+            }
+
+            group.Clear();
         }
-        finally
+    }
+
+    /// <summary>A write waiting for the writer.</summary>
+    private abstract class PendingWrite
+    {
+        /// <summary>Runs the write in the open transaction; false when it threw (its savepoint is rolled back).</summary>
+        public abstract Task<bool> RunAsync(SqliteConnection connection);
+
+        /// <summary>The commit that held the write is durable.</summary>
+        public abstract void Complete();
+
+        /// <summary>The commit failed: the write is lost with its group.</summary>
+        public abstract void Fail(Exception exception);
+    }
+
+    private sealed class PendingWrite<T>(Func<SqliteConnection, Task<T>> write, CancellationToken cancellationToken) : PendingWrite
+    {
+        private T? _result;
+        private Exception? _error;
+
+        public TaskCompletionSource<T> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override async Task<bool> RunAsync(SqliteConnection connection)
         {
-            _writer.Release();
+            try
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                _result = await write(connection).ConfigureAwait(false);
+                return true;
+            }
+            catch (Exception e)
+            {
+                _error = e;
+                return false;
+            }
         }
+
+        public override void Complete()
+        {
+            if (_error is null)
+            {
+                Done.TrySetResult(_result!);
+            }
+            else
+            {
+                Done.TrySetException(_error);
+            }
+        }
+
+        public override void Fail(Exception exception) => Done.TrySetException(_error ?? exception);
     }
 
     private static void Execute(SqliteConnection connection, string sql)

@@ -45,6 +45,13 @@ internal sealed partial class S3Api
 
     public async Task HandleAsync(HttpContext context)
     {
+        // S3's own limits bound bodies here (MaxPutBytes, part sizes; a replica's size from its record), not the node's
+        // general request limit, which would cut every object above it.
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = null;
+        }
+
         if (context.Request.Path.StartsWithSegments("/_blueprint", out var operation))
         {
             await _replicas.HandleAsync(context, operation.Value?.Trim('/') ?? "").ConfigureAwait(false);
@@ -57,12 +64,6 @@ internal sealed partial class S3Api
         response.Headers.Server = "Blueprint";
         try
         {
-            // S3's own limits apply (MaxPutBytes, part sizes); Kestrel's 30 MB default would cut large objects.
-            if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-            {
-                limit.MaxRequestBodySize = null;
-            }
-
             var auth = _keys.Verifier.Verify(context.Request) ?? throw S3Exception.AccessDenied("Anonymous access is not allowed: sign the request (create a key with blueprint storage create-key).");
             await DispatchAsync(context, auth, context.RequestAborted).ConfigureAwait(false);
         }
@@ -350,8 +351,14 @@ internal sealed partial class S3Api
     {
         var request = context.Request;
         var response = context.Response;
-        await RequireBucketAsync(bucket, cancellationToken).ConfigureAwait(false);
-        var resolved = await _objects.ResolveAsync(bucket, key, ReadQuorum(request), cancellationToken).ConfigureAwait(false) ?? throw S3Exception.NoSuchKey(key);
+        var resolved = await _objects.ResolveAsync(bucket, key, ReadQuorum(request), cancellationToken).ConfigureAwait(false);
+        if (resolved is null)
+        {
+            // Only a miss asks whether the bucket exists (NoSuchBucket or NoSuchKey): a hit costs one lookup.
+            await RequireBucketAsync(bucket, cancellationToken).ConfigureAwait(false);
+            throw S3Exception.NoSuchKey(key);
+        }
+
         var record = resolved.Record;
 
         var precondition = Preconditions.Evaluate(request.Headers, record.ETag, record.Modified);
