@@ -251,15 +251,7 @@ public sealed class ReplicationTests
         using var work = new TempDirectory();
         var file = Path.Combine(work.Path, "cli.txt");
         await File.WriteAllTextAsync(file, "through node three", Token);
-        var environment = new Dictionary<string, string>
-        {
-            ["AWS_ACCESS_KEY_ID"] = S3Node.AccessKey,
-            ["AWS_SECRET_ACCESS_KEY"] = S3Node.SecretKey,
-            ["AWS_DEFAULT_REGION"] = "us-east-1",
-            ["AWS_CONFIG_FILE"] = Path.Combine(work.Path, "none"),
-            ["AWS_SHARED_CREDENTIALS_FILE"] = Path.Combine(work.Path, "none"),
-            ["HOME"] = work.Path,
-        };
+        var environment = CliClientTests.AwsEnvironment(work.Path);
         await CliClientTests.RunAsync(aws, ["--endpoint-url", cluster.Endpoint(3), "s3", "cp", file, "s3://shared/cli.txt"], environment);
         var listing = await CliClientTests.RunAsync(aws, ["--endpoint-url", cluster.Endpoint(1), "s3", "ls", "s3://shared/"], environment);
         Assert.Contains("cli.txt", listing, StringComparison.Ordinal);

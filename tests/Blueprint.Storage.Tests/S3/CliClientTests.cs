@@ -13,16 +13,7 @@ public sealed class CliClientTests
         var aws = AwsCli();
         await using var node = await S3Node.StartAsync(cancellationToken: Token);
         using var work = new TempDirectory();
-        var environment = new Dictionary<string, string>
-        {
-            ["AWS_ACCESS_KEY_ID"] = S3Node.AccessKey,
-            ["AWS_SECRET_ACCESS_KEY"] = S3Node.SecretKey,
-            ["AWS_DEFAULT_REGION"] = "us-east-1",
-            ["AWS_CONFIG_FILE"] = Path.Combine(work.Path, "none"),
-            ["AWS_SHARED_CREDENTIALS_FILE"] = Path.Combine(work.Path, "none"),
-            ["AWS_PAGER"] = "",
-            ["HOME"] = work.Path,
-        };
+        var environment = AwsEnvironment(work.Path);
         async Task<string> Aws(params string[] arguments) => await RunAsync(aws, ["--endpoint-url", node.Endpoint, .. arguments], environment);
 
         var small = Path.Combine(work.Path, "small.txt");
@@ -108,6 +99,18 @@ public sealed class CliClientTests
         Assert.DoesNotContain("notes.txt", after, StringComparison.Ordinal);
         Assert.Contains("big.bin", after, StringComparison.Ordinal);
     }
+
+    /// <summary>awscli's environment for the test key, with no configuration file of the machine's in the way.</summary>
+    internal static Dictionary<string, string> AwsEnvironment(string home) => new()
+    {
+        ["AWS_ACCESS_KEY_ID"] = S3Node.AccessKey,
+        ["AWS_SECRET_ACCESS_KEY"] = S3Node.SecretKey,
+        ["AWS_DEFAULT_REGION"] = "us-east-1",
+        ["AWS_CONFIG_FILE"] = Path.Combine(home, "none"),
+        ["AWS_SHARED_CREDENTIALS_FILE"] = Path.Combine(home, "none"),
+        ["AWS_PAGER"] = "",
+        ["HOME"] = home,
+    };
 
     /// <summary>Debian's awscli v2 (which another aws on the PATH may shadow), else whatever provides <c>aws</c>.</summary>
     internal static string AwsCli() => File.Exists("/usr/bin/aws") ? "/usr/bin/aws" : Peers.Require("aws", "awscli");
