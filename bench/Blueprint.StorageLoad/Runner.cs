@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using Blueprint.Storage.Backup;
 using HdrHistogram;
 
 namespace Blueprint.StorageLoad;
@@ -18,7 +19,7 @@ internal static partial class Runner
         // One random buffer; object n's body starts at n mod 4096 so consecutive objects differ.
         var payload = new byte[options.Size + Spread];
         new Random(1).NextBytes(payload);
-        var signer = options.AccessKey is null ? null : new SigV4Signer(options.AccessKey, options.SecretKey!, "us-east-1");
+        var signer = options.AccessKey is null ? null : new S3Signer(options.AccessKey, options.SecretKey!, "us-east-1", TimeProvider.System);
         var clients = options.Targets.Select(_ => NewClient(options.Concurrency)).ToArray();
         try
         {
@@ -65,7 +66,7 @@ internal static partial class Runner
         })
         { Timeout = TimeSpan.FromMinutes(5) };
 
-    private static async Task CreateBucketAsync(HttpClient client, Uri bucket, SigV4Signer? signer, CancellationToken cancellationToken)
+    private static async Task CreateBucketAsync(HttpClient client, Uri bucket, S3Signer? signer, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Put, bucket);
         signer?.Sign(request);
@@ -79,7 +80,7 @@ internal static partial class Runner
 
     private static Uri KeyUri(Uri target, string prefix, long n) => new(target + "/" + prefix + n.ToString(CultureInfo.InvariantCulture));
 
-    private static async Task PutWorkerAsync(StorageLoadOptions options, byte[] payload, HttpClient[] clients, SigV4Signer? signer, int worker, RunState state, CancellationToken cancellationToken)
+    private static async Task PutWorkerAsync(StorageLoadOptions options, byte[] payload, HttpClient[] clients, S3Signer? signer, int worker, RunState state, CancellationToken cancellationToken)
     {
         var turn = worker;
         while (state.Next(out var n, out var started))
@@ -109,7 +110,7 @@ internal static partial class Runner
         }
     }
 
-    private static async Task GetWorkerAsync(StorageLoadOptions options, HttpClient[] clients, SigV4Signer? signer, int worker, RunState state, CancellationToken cancellationToken)
+    private static async Task GetWorkerAsync(StorageLoadOptions options, HttpClient[] clients, S3Signer? signer, int worker, RunState state, CancellationToken cancellationToken)
     {
         var buffer = new byte[Math.Min(options.Size, 1 << 20)];
         var turn = worker;

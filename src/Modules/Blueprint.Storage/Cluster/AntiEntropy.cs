@@ -20,6 +20,9 @@ internal sealed partial class AntiEntropy : BackgroundService
     /// <summary>Leaves of a bucket's tree: a differing leaf costs a list of about keys/256 versions.</summary>
     public const int Leaves = 256;
 
+    /// <summary>Hints handed over per round, and keys read per page while building a tree: bounds one round's memory.</summary>
+    private const int Batch = 1000;
+
     private readonly LocalStore _store;
     private readonly StorageTopology _topology;
     private readonly PeerClient _peers;
@@ -101,7 +104,7 @@ internal sealed partial class AntiEntropy : BackgroundService
     private async Task HandOffHintsAsync(CancellationToken cancellationToken)
     {
         HashSet<string> down = [];
-        foreach (var (target, record) in await _store.Meta.HintsAsync(1000, cancellationToken).ConfigureAwait(false))
+        foreach (var (target, record) in await _store.Meta.HintsAsync(Batch, cancellationToken).ConfigureAwait(false))
         {
             if (down.Contains(target))
             {
@@ -192,7 +195,7 @@ internal sealed partial class AntiEntropy : BackgroundService
         var after = "";
         while (true)
         {
-            var page = await _store.Meta.ListObjectsAsync(bucket, "", after, 1000, withTombstones: true, cancellationToken).ConfigureAwait(false);
+            var page = await _store.Meta.ListObjectsAsync(bucket, "", after, Batch, withTombstones: true, cancellationToken).ConfigureAwait(false);
             foreach (var record in page)
             {
                 if ((leaves is null || leaves.Contains(LeafOf(record.Key)))
@@ -202,7 +205,7 @@ internal sealed partial class AntiEntropy : BackgroundService
                 }
             }
 
-            if (page.Count < 1000)
+            if (page.Count < Batch)
             {
                 yield break;
             }

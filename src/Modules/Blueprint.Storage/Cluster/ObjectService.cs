@@ -372,23 +372,8 @@ internal sealed partial class ObjectService
     }
 
     /// <summary>A stream of a resolved object's bytes (for copies), verified as read.</summary>
-    public Stream OpenRead(ResolvedObject resolved, long offset, long count, CancellationToken cancellationToken)
-    {
-        var pipe = new System.IO.Pipelines.Pipe(new System.IO.Pipelines.PipeOptions(pauseWriterThreshold: 256 * 1024, resumeWriterThreshold: 128 * 1024));
-        _ = Task.Run(async () =>
-        {
-            try
-            {
-                await CopyToAsync(resolved, offset, count, async (bytes, token) => await pipe.Writer.WriteAsync(bytes, token).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
-                await pipe.Writer.CompleteAsync().ConfigureAwait(false);
-            }
-            catch (Exception e)
-            {
-                await pipe.Writer.CompleteAsync(e).ConfigureAwait(false);
-            }
-        }, cancellationToken);
-        return pipe.Reader.AsStream();
-    }
+    public Stream OpenRead(ResolvedObject resolved, long offset, long count, CancellationToken cancellationToken) =>
+        LocalStore.StreamOf((destination, token) => CopyToAsync(resolved, offset, count, destination, token), cancellationToken);
 
     // ---- listing
 

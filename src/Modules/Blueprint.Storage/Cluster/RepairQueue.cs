@@ -18,7 +18,10 @@ internal sealed record RepairJob(string Holder, string Bucket, string Key, strin
 /// </summary>
 internal sealed partial class RepairQueue : BackgroundService
 {
-    private readonly Channel<RepairJob> _jobs = Channel.CreateBounded<RepairJob>(new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropWrite });
+    /// <summary>Repairs that may wait; more are dropped (and counted).</summary>
+    private const int MaxQueued = 10_000;
+
+    private readonly Channel<RepairJob> _jobs = Channel.CreateBounded<RepairJob>(new BoundedChannelOptions(MaxQueued) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly ReplicaPusher _pusher;
     private readonly ILogger _logger;
     private long _dropped;

@@ -164,14 +164,21 @@ internal sealed partial class LocalStore : IDisposable
     }
 
     /// <summary>A stream of an object's bytes (verified as they are read), for copies.</summary>
-    public Stream OpenRead(ObjectRecord record, long offset, long count, CancellationToken cancellationToken)
+    public Stream OpenRead(ObjectRecord record, long offset, long count, CancellationToken cancellationToken) =>
+        StreamOf((destination, token) => CopyToAsync(record, offset, count, destination, token), cancellationToken);
+
+    /// <summary>
+    /// A stream of what <paramref name="copy"/> writes, run in the background through a pipe that holds at most a few
+    /// blocks (the copy waits for the reader); a failure of the copy is thrown by the stream's reads.
+    /// </summary>
+    public static Stream StreamOf(Func<Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask>, CancellationToken, Task> copy, CancellationToken cancellationToken)
     {
         var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 4 * BlobFiles.BlockSize, resumeWriterThreshold: 2 * BlobFiles.BlockSize));
         _ = Task.Run(async () =>
         {
             try
             {
-                await CopyToAsync(record, offset, count, async (bytes, token) => await pipe.Writer.WriteAsync(bytes, token).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+                await copy(async (bytes, token) => await pipe.Writer.WriteAsync(bytes, token).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
                 await pipe.Writer.CompleteAsync().ConfigureAwait(false);
             }
             catch (Exception e)

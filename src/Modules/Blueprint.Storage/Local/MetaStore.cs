@@ -17,7 +17,10 @@ internal sealed class MetaStore : IDisposable
     private const int MaxGroup = 256;
 
     private readonly string _connectionString;
-    private readonly Channel<PendingWrite> _writes = Channel.CreateBounded<PendingWrite>(new BoundedChannelOptions(4096) { SingleReader = true });
+    /// <summary>Writes that may wait for the writer; callers beyond it wait to queue (back-pressure, nothing dropped).</summary>
+    private const int MaxQueuedWrites = 4096;
+
+    private readonly Channel<PendingWrite> _writes = Channel.CreateBounded<PendingWrite>(new BoundedChannelOptions(MaxQueuedWrites) { SingleReader = true });
     private Task _writer = Task.CompletedTask;
 
     private MetaStore(string connectionString) => _connectionString = connectionString;
